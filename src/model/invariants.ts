@@ -26,7 +26,6 @@ import {
   rctx,
   REVOCABLE,
   SECRET,
-  stateOf,
   type Inst,
   type Session,
   type World,
@@ -46,7 +45,9 @@ function agreement(w: World): string | undefined {
       const ctx = rctx(s);
       const peer = peerOf(s) as string;
       const ok = w.sessions.some(
-        (i) => i.kind === 'I' && ['awaitM4', 'done'].includes(stateOf(i)) && ictx(i).h3 === ctx.h3 && ictx(i).self === peer && ictx(i).peer === ctx.self,
+        // The initiator sent message 3 for this transcript (h4 is set when it did), whatever happened
+        // to it afterwards: the responder cannot know that a later message 4 was lost or forged.
+        (i) => i.kind === 'I' && ictx(i).h4 !== undefined && ictx(i).h3 === ctx.h3 && ictx(i).self === peer && ictx(i).peer === ctx.self,
       );
       if (!ok) return `${s.id} finished with peer ${peer}, but no initiator ${peer} sent message 3 for that transcript`;
     }

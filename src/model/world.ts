@@ -340,10 +340,11 @@ export class MakeWorld implements TransitionSystem<World> {
     this.revokedNow = w.revoked;
     const initiators = w.sessions.filter((s): s is ISession => s.kind === 'I');
 
-    // A starts the next epoch (a rekey once the previous epoch's handshake ended).
+    // A starts epoch 1, or rekeys (epoch e+1) once epoch e's handshake finished. A failed epoch is
+    // not retried within the bounds: a retry is the same handshake with fresh values.
     const e = initiators.length + 1;
     const prev = initiators[initiators.length - 1];
-    if (e <= this.bounds.epochs && (prev === undefined || isFinal(prev))) {
+    if (e <= this.bounds.epochs && (prev === undefined || isDone(prev))) {
       for (const pol of ['cur', 'old'] as const) {
         const d = this.draft(w);
         const snap = this.initiatorSnap(pol, e);
