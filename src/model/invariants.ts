@@ -191,8 +191,30 @@ function dataPlaneSafety(w: World): string | undefined {
   return undefined;
 }
 
-/** In the order DESIGN.md lists them; the explorer reports the first that fails. */
+const STATES = {
+  I: new Set(['idle', 'awaitM2', 'checkM2', 'verifyR', 'checkR', 'attest', 'awaitM4', 'done', 'failed']),
+  R: new Set(['idle', 'checkM1', 'attest', 'awaitM3', 'checkM3', 'verifyI', 'checkI', 'done', 'failed']),
+};
+/** Stable states a session can rest in between world steps (transient check/attest/verify states never are). */
+const RESTING = {
+  I: new Set(['idle', 'awaitM2', 'awaitM4', 'done', 'failed']),
+  R: new Set(['awaitM3', 'done', 'failed']),
+};
+
+/** Type correctness: sessions rest in a known stable state; data-plane entries are well formed. */
+function typeOk(w: World): string | undefined {
+  for (const s of w.sessions) {
+    const st = String(s.snap.value);
+    if (!STATES[s.kind].has(st)) return `${s.id} in unknown state ${st}`;
+    if (!RESTING[s.kind].has(st)) return `${s.id} rests in transient state ${st} (an effect was not answered)`;
+  }
+  for (const sa of w.dataplane) if (sa.split(' ').length !== 4) return `malformed SA ${sa}`;
+  return undefined;
+}
+
+/** In the order DESIGN.md lists them (after TypeOK); the explorer reports the first that fails. */
 export const invariants: readonly Invariant<World>[] = [
+  { name: 'TypeOK', check: typeOk },
   { name: 'Agreement', check: agreement },
   { name: 'Secrecy', check: secrecy },
   { name: 'MeasurementBinding', check: measurementBinding },
