@@ -81,7 +81,7 @@ export interface Bounds {
 }
 
 export const DEFAULT_BOUNDS: Bounds = {
-  epochs: 2,
+  epochs: 1,
   responderSessions: { B: 2, C: 1 },
   attackerInitiates: true,
   revocation: true,
