@@ -19,6 +19,7 @@ dpVars == <<wire, delivered>>
 allVars == <<vars, dpVars>>
 
 PolicyEdgeIds == {"A->B"}
+Plain == <<"plain">>   \* "no encryption", as a term so TLC can compare it with keys
 SaKey(x) == EspKey(sess[x.sid].dh, sess[x.sid].h4)
 AttackerKeys == {EspKey(sess[s].dh, sess[s].h4) : s \in {t \in Done : AttackerKnows(sess[t].dh)}}
 
@@ -47,7 +48,7 @@ ReceivePacket(p, x) ==
 DataPlaneNext ==
     \/ ReleaseNext /\ UNCHANGED dpVars
     \/ \E x \in sas : SendPacket(x)
-    \/ \E k \in AttackerKeys \cup {"plain"}, e \in 1..MaxEpoch : InjectPacket(k, e)
+    \/ \E k \in AttackerKeys \cup {Plain}, e \in 1..MaxEpoch : InjectPacket(k, e)
     \/ \E p \in wire, x \in sas : ReceivePacket(p, x)
 
 DataPlaneSpec == DataPlaneInit /\ [][DataPlaneNext]_allVars
@@ -64,6 +65,6 @@ DataPlaneSafety ==
           /\ x.sid \in Done /\ NodeOf(x.sid) = x.node
           /\ ~AttackerKnows(sess[x.sid].dh)
     /\ \A x, y \in sas : (x.node = y.node /\ x.edge = y.edge /\ x.epoch = y.epoch) => x = y
-    /\ \A p \in delivered : p.edge \in PolicyEdgeIds /\ p.key # "plain" /\ p.key \notin AttackerKeys
-    /\ \A p \in wire : p.from # "M" => p.key # "plain"
+    /\ \A p \in delivered : p.edge \in PolicyEdgeIds /\ p.key # Plain /\ p.key \notin AttackerKeys
+    /\ \A p \in wire : p.from # "M" => p.key # Plain
 =============================================================================

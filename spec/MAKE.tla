@@ -66,7 +66,7 @@ IsInit(s) == s[1] = "A"
 (* Symbolic terms: only TEEs build evidence; a DH secret is known to whoever *)
 (* holds one of its two exponents; hashes, KDFs and MACs are free terms.    *)
 
-NoVal == "none"
+NoVal == <<>>   \* a term not set yet (a tuple, so TLC can compare it with terms)
 Secret(s) == IF IsInit(s) THEN <<"sec", "A", s[2]>> ELSE <<"sec", s[1], 0>>
 AttSecret == <<"sec", "M", 0>>
 NonceOf(s) == IF IsInit(s) THEN <<"nonce", "A", s[2]>> ELSE <<"nonce", s[1], 0>>
@@ -108,7 +108,7 @@ Done == {s \in Sids : sess[s].st = "done"}
 
 (* Ground truth: the instance holding the other exponent of the session's key. *)
 PartnerOf(s) == (CHOOSE x \in sess[s].dh[2] : x # Secret(s))[2]
-DoneFact(s, peer) == [kind |-> "done", sid |-> s, peer |-> peer, to |-> NoVal,
+DoneFact(s, peer) == [kind |-> "done", sid |-> s, peer |-> peer, to |-> "none",
                       appraised |-> TRUE, afterRevoke |-> revoked /\ peer = Revocable]
 
 -----------------------------------------------------------------------------
