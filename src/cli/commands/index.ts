@@ -1,5 +1,7 @@
 import type { CliCommand } from '../command.js';
+import { auditCommand } from './audit.js';
 import { demoCommand } from './demo.js';
+import { policyCommand } from './policy.js';
 
 /** Every subcommand of `attestflow`, in the order `--help` lists them. */
-export const commands: CliCommand[] = [demoCommand];
+export const commands: CliCommand[] = [demoCommand, policyCommand, auditCommand];
