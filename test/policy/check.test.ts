@@ -8,6 +8,7 @@ import { repoRoot } from '../util/env.js';
 
 const demo = readFileSync(join(repoRoot, 'examples', 'demo.yaml'), 'utf8');
 const HEX32 = 'ab'.repeat(32);
+const M48 = 'ab'.repeat(48);
 const OWNER = '11'.repeat(32);
 
 /** A small valid policy; tests change one thing at a time. */
@@ -28,12 +29,12 @@ ${
   `  - name: a
     owner: alice
     platform: sim
-    measurements: [${HEX32}]
+    measurements: [${M48}]
     role: { name: a }
   - name: b
     owner: alice
     platform: sim
-    measurements: [${'cd'.repeat(32)}]
+    measurements: [${'cd'.repeat(48)}]
     role: { name: b }`
 }
 edges:
@@ -78,9 +79,9 @@ describe('policy check', () => {
   });
 
   it('duplicate names of components, secrets, owners, edges', () => {
-    const comps = `  - { name: a, owner: alice, platform: sim, measurements: [${HEX32}], role: { name: a } }
-  - { name: a, owner: alice, platform: sim, measurements: [${HEX32}], role: { name: a2 } }
-  - { name: b, owner: alice, platform: sim, measurements: [${HEX32}], role: { name: b } }`;
+    const comps = `  - { name: a, owner: alice, platform: sim, measurements: [${M48}], role: { name: a } }
+  - { name: a, owner: alice, platform: sim, measurements: [${M48}], role: { name: a2 } }
+  - { name: b, owner: alice, platform: sim, measurements: [${M48}], role: { name: b } }`;
     const r = checkPolicy(
       base({
         components: comps,
@@ -106,7 +107,7 @@ describe('policy check', () => {
   });
 
   it('missing reference values: no role, no measurements', () => {
-    const comps = `  - { name: a, owner: alice, platform: sim, measurements: [${HEX32}] }
+    const comps = `  - { name: a, owner: alice, platform: sim, measurements: [${M48}] }
   - { name: b, owner: alice, platform: sim, measurements: [], role: { name: b } }`;
     const r = checkPolicy(base({ components: comps }), 'p.yaml');
     const ms = r.problems.filter((p) => p.code === 'missing-reference-value').map((p) => `${p.line}:${p.column} ${p.message}`);
@@ -122,7 +123,7 @@ describe('policy check', () => {
     const r = checkPolicy(base({ components: comps, extra: 'rekeyIntervalSeconds: 60' }), 'p.yaml');
     const hex = r.problems.filter((p) => p.code === 'bad-hex-length').map((p) => p.message);
     expect(hex).toEqual([
-      'a sim measurement must be 32 bytes (64 hex digits) or 48 bytes (96 hex digits); got 2 bytes (4 hex digits)',
+      'a sim measurement must be 48 bytes (96 hex digits); got 2 bytes (4 hex digits)',
       'a tdx role field must be 48 bytes (96 hex digits); got 32 bytes (64 hex digits)',
       'a tdx minTcb must be 16 bytes (32 hex digits); got 1 bytes (2 hex digits)',
     ]);
@@ -134,8 +135,8 @@ describe('policy check', () => {
   });
 
   it('hex made only of digits is never read as a number', () => {
-    const digits = '12'.repeat(32);
-    const r = checkPolicy(base().replace(`measurements: [${HEX32}]`, `measurements: [${digits}]`), 'p.yaml');
+    const digits = '12'.repeat(48);
+    const r = checkPolicy(base().replace(`measurements: [${M48}]`, `measurements: [${digits}]`), 'p.yaml');
     expect(r.problems).toEqual([]);
     expect(r.document!.components[0]!.measurements).toEqual([digits]);
   });
@@ -170,7 +171,7 @@ describe('policy check', () => {
       .replace('to: analyze, protocol: tcp', 'to: analyse, protocol: tcp')
       .replace('releaseTo: [analyze]\n  # The aud', 'releaseTo: []\n  # The aud')
       .replace('address: 10.77.0.3', 'address: 10.77.0.3\n    colour: red')
-      .replace('c549372b4b37232a807445678d105e163efc1331aa814d9ab3c3bb0f2015daaf', 'c549')
+      .replace('5dd0bc864af9a6b1a87fe116e1975fdebf30b1bf86db8e2141802549479a60bad04563adcbd5089280f488649c51e48b', 'c549')
       .replace("  - name: report\n    owner", '  - name: analyze\n    owner')
       .replace('{ from: analyze, to: report', '{ from: analyze, to: analyze');
     const r = checkPolicy(bad, 'demo.yaml', { previousVersion: 1 });
@@ -190,9 +191,9 @@ describe('policy check', () => {
   });
 
   it('same role twice (diversion), unknown owner, secret with no edge, impossible threshold', () => {
-    const comps = `  - { name: a, owner: alice, platform: sim, measurements: [${HEX32}], role: { name: x } }
-  - { name: b, owner: bob, platform: sim, measurements: [${HEX32}], role: { hex: ${roleFromName('sim', 'x')} } }
-  - { name: c, owner: alice, platform: sim, measurements: [${HEX32}], role: { name: c } }`;
+    const comps = `  - { name: a, owner: alice, platform: sim, measurements: [${M48}], role: { name: x } }
+  - { name: b, owner: bob, platform: sim, measurements: [${M48}], role: { hex: ${roleFromName('sim', 'x')} } }
+  - { name: c, owner: alice, platform: sim, measurements: [${M48}], role: { name: c } }`;
     const r = checkPolicy(
       base({ components: comps, secrets: '  - { name: s, holder: a, releaseTo: [c] }' }).replace('  owners: [alice]', '  owners: [alice]\n  threshold: 2'),
       'p.yaml',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -23,7 +24,7 @@ const policyArb: fc.Arbitrary<Obj> = fc
     comps: fc.uniqueArray(nameArb, { minLength: 2, maxLength: 4 }),
     owners: fc.uniqueArray(nameArb, { minLength: 1, maxLength: 3 }),
     seed: fc.array(fc.nat(), { minLength: 40, maxLength: 40 }),
-    meas: fc.array(fc.array(hex(32), { minLength: 1, maxLength: 2 }), { minLength: 4, maxLength: 4 }),
+    meas: fc.array(fc.array(hex(48), { minLength: 1, maxLength: 2 }), { minLength: 4, maxLength: 4 }),
     keys: fc.array(hex(32), { minLength: 4, maxLength: 4 }),
     root: hex(32),
     ports: fc.array(fc.integer({ min: 1, max: 65535 }), { minLength: 12, maxLength: 12 }),
@@ -117,7 +118,7 @@ const mutations: [string, (d: any) => void][] = [
   ['workflow name', (d) => (d.workflow.name += 'x')],
   ['rekey interval', (d) => (d.rekeyIntervalSeconds = (d.rekeyIntervalSeconds ?? 3600) + 1)],
   ['measurement byte', (d) => (d.components[0].measurements[0] = (d.components[0].measurements[0][0] === '0' ? '1' : '0') + d.components[0].measurements[0].slice(1))],
-  ['extra measurement', (d) => d.components[0].measurements.push('ee'.repeat(32))],
+  ['extra measurement', (d) => d.components[0].measurements.push('ee'.repeat(48))],
   ['role', (d) => (d.components[0].role = { name: 'other-role' })],
   ['allowDebug', (d) => (d.components[0].allowDebug = true)],
   ['minTcb', (d) => (d.components[0].minTcb = '01')],
@@ -132,13 +133,35 @@ const mutations: [string, (d: any) => void][] = [
   ['owner key', (d) => (d.owners[0].publicKey = 'ff'.repeat(32))],
   ['sim root', (d) => (d.trustedRoots[0].publicKey = 'fe'.repeat(32))],
   ['threshold below all', (d) => d.approval.owners.length > 1 && (d.approval.threshold = d.approval.owners.length - 1)],
-  ['component added', (d) => d.components.push({ name: 'zz9', owner: d.owners[0].name, platform: 'sim', measurements: ['aa'.repeat(32)], role: { name: 'zz9' } })],
+  ['component added', (d) => d.components.push({ name: 'zz9', owner: d.owners[0].name, platform: 'sim', measurements: ['aa'.repeat(48)], role: { name: 'zz9' } })],
 ];
 
 describe('policy digest', () => {
   it('the demo digest is stable (pinned: changing the canonical form is a protocol change)', () => {
     const text = readFileSync(join(repoRoot, 'examples', 'demo.yaml'), 'utf8');
-    expect(digestOf(text)).toBe('093a3ec1b139b2673ef7a4b0155858b98cc497665008ae5b7faf1ed5c2950a01');
+    expect(digestOf(text)).toBe('4f4139dd6c437488a4187ffd055b7593ba93b215259e10ff6ac5ed05ceda29e6');
+  });
+
+  it('is SHA-256 over the label and the canonical JSON written out here', () => {
+    const m = 'aa'.repeat(48);
+    const text = `workflow: {version: 7, name: w}
+trustedRoots: [{platform: sim, publicKey: ${'bb'.repeat(32)}}]
+owners: [{name: o, publicKey: ${'CC'.repeat(32)}}]
+approval: {owners: [o]}
+components:
+  - {name: b, owner: o, platform: sim, measurements: [${m}], role: {hex: ${'01'.repeat(32)}}}
+  - {name: a, owner: o, platform: sim, measurements: [${m}], role: {hex: ${'02'.repeat(32)}}, allowDebug: true}
+edges: [{from: a, to: b, protocol: udp, port: 53}]
+`;
+    const canon =
+      '{"approval":{"owners":["o"],"threshold":1},' +
+      `"components":[{"allowDebug":true,"measurements":["${m}"],"name":"a","owner":"o","platform":"sim","role":"${'02'.repeat(32)}"},` +
+      `{"allowDebug":false,"measurements":["${m}"],"name":"b","owner":"o","platform":"sim","role":"${'01'.repeat(32)}"}],` +
+      '"edges":[{"from":"a","port":53,"protocol":"udp","to":"b"}],"format":"attestflow-policy/1",' +
+      `"owners":[{"name":"o","publicKey":"${'cc'.repeat(32)}"}],"rekeyIntervalSeconds":3600,"secrets":[],` +
+      `"trustedRoots":[{"platform":"sim","publicKey":"${'bb'.repeat(32)}"}],"workflow":{"name":"w","version":7}}`;
+    const want = createHash('sha256').update('attestflow/policy/v1\0' + canon).digest('hex');
+    expect(digestOf(text)).toBe(want);
   });
 
   it('does not change with formatting, key order, list order, comments, hex case, role form or written-out defaults', () => {
