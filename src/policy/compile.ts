@@ -4,7 +4,7 @@
  * that the agent and the data plane consume.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { Claims, ReferenceValues } from '../attestation/types.js';
 import type { EdgeFlow } from '../dataplane/types.js';
 import type { HandshakePolicy } from '../make/types.js';
@@ -189,6 +189,11 @@ export class CompiledPolicy implements HandshakePolicy {
       }
     }
     return false;
+  }
+
+  /** Public keys (32 bytes each) of the software-TEE roots the policy trusts; empty when none. */
+  simRootKeys(): Uint8Array[] {
+    return this.document.trustedRoots.filter((r) => r.platform === 'sim' && r.publicKey !== undefined).map((r) => hexToBytes(r.publicKey!));
   }
 
   /** The edges of the policy. */
