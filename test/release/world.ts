@@ -89,6 +89,7 @@ export async function handshake(
       ...(rc ? { claimsOfInitiator: toClaims(rc) } : {}),
     };
   }
-  const f = (i.result && !i.result.ok ? i.result.failure : r.result && !r.result.ok ? r.result.failure : undefined) as { code?: string } | undefined;
-  return { ok: false, session: i.session, failure: f?.code ?? 'unknown' };
+  // The side that detected the problem names it; the other one usually just times out.
+  const codes = [i.result, r.result].flatMap((x) => (x && !x.ok ? [(x.failure as { code: string }).code] : []));
+  return { ok: false, session: i.session, failure: codes.find((c) => c !== 'make.timeout') ?? codes[0] ?? 'unknown' };
 }
