@@ -62,6 +62,8 @@ export { roleFromName, roleBytesFromName, ROLE_FIELD_BYTES, ROLE_LABEL } from '.
 export { PolicyError, formatProblem } from './policy/errors.js';
 /** Where the published JSON Schema of the policy lives, and its content. */
 export { POLICY_SCHEMA_URL, policySchema } from './policy/schema.js';
+/** Policy updates: owner approvals (Ed25519 over the digest), rollback protection, revocations. */
+export { PolicyStore, PolicyUpdateError, signApproval, validApprovers, approvalMessage, APPROVAL_LABEL, type Approval, type PolicyActivation } from './policy/update.js';
 // release
 /** The release/revocation decision machine (pure XState v5) and its types. */
 export {
@@ -82,3 +84,23 @@ export {
   type RefusalReason,
   type EndReason,
 } from './release/machine.js';
+/** Drives the release machine for one component: audit first, then effects through the agent's port. */
+export { ReleaseController, type ReleasePort, type EstablishedSession, type ReleaseControllerOptions } from './release/controller.js';
+/** A released secret sealed to one MAKE session. */
+export { sealSecret, openSecret, EnvelopeError, RELEASE_LABEL, type SecretEnvelope } from './release/envelope.js';
+/** The append-only hash-chained audit log and its offline verifier. */
+export {
+  AuditLog,
+  AuditError,
+  verifyAuditLog,
+  entryHash,
+  readHead,
+  headPath,
+  GENESIS as AUDIT_GENESIS,
+  type AuditEntry,
+  type AuditEvent,
+  type AuditValue,
+  type AuditHead,
+  type AuditProblem,
+  type AuditVerdict,
+} from './release/audit.js';
