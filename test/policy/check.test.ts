@@ -216,3 +216,10 @@ describe('policy check', () => {
     }
   });
 });
+
+describe('policy check: YAML features that could mislead', () => {
+  it('aliases are refused with their position', () => {
+    const r = checkPolicy(base().replace('  owners: [alice]', '  owners: &o [alice]').replace('releaseTo: [b]', 'releaseTo: *o'), 'p.yaml');
+    expect(r.problems.map((p) => [p.code, p.line])).toEqual([['yaml-alias', 26]]);
+  });
+});
