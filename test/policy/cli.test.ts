@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +84,32 @@ describe('attestflow policy', () => {
     expect(plan.peers).toEqual(['ingest', 'report']);
     expect(run('policy', 'plan', demo, '--component', 'nobody').status).toBe(1);
     expect(run('policy', 'check', join(dir, 'none.yaml')).status).toBe(2);
+  });
+
+  it('approve + verify-update: activates with all owners, refuses missing approvals and rollback, names revocations', () => {
+    const keyFile = (o: string) => file(`${o}.key`, createHash('sha256').update(`attestflow demo owner ${o}`).digest('hex'));
+    const v2 = file('v2u.yaml', demoText.replace('  version: 1', '  version: 2').replace('port: 7002', 'port: 7012').replace(/ {2}- \{ from: ingest, to: report.*\n/, ''));
+    const sign = (policy: string, o: string) => {
+      const r = run('policy', 'approve', policy, '--owner', o, '--key', keyFile(o));
+      expect(r.status).toBe(0);
+      return r.stdout;
+    };
+    const all = file('all.ndjson', ['hospital', 'lab', 'auditor'].map((o) => sign(v2, o)).join(''));
+    const ok = run('policy', 'verify-update', v2, '--approvals', all, '--current', demo);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/version 2 activates \(digest [0-9a-f]{64}\); approved by auditor, hospital, lab\n/);
+    const two = file('two.ndjson', ['hospital', 'lab'].map((o) => sign(v2, o)).join(''));
+    const missing = run('policy', 'verify-update', v2, '--approvals', two, '--current', demo);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/\[policy\.approval\].*missing: auditor/);
+    const v1all = file('v1all.ndjson', ['hospital', 'lab', 'auditor'].map((o) => sign(demo, o)).join(''));
+    expect(run('policy', 'verify-update', demo, '--approvals', v1all, '--current', v2).stderr).toMatch(/\[policy\.rollback\]/);
+    // Removing the component 'report' from v2 is named as a revocation.
+    const v3 = file('v3u.yaml', readFileSync(v2, 'utf8').replace('  version: 2', '  version: 3').replace(/ {2}- name: report\n(.*\n){4}.*10\.77\.0\.3\n/, '').replace(/ {2}- \{ from: analyze, to: report.*\n/, '').replace(/ {2}# The auditor's report-signing key[^]*$/, ''));
+    const v3all = file('v3all.ndjson', ['hospital', 'lab', 'auditor'].map((o) => sign(v3, o)).join(''));
+    const rev = run('policy', 'verify-update', v3, '--approvals', v3all, '--current', v2);
+    expect(rev.stdout).toMatch(/revokes report \(removed\)/);
+    expect(run('policy', 'approve', v2, '--owner', 'mallory', '--key', keyFile('lab')).status).toBe(2);
   });
 
   it('--help lists policy and audit', () => {
