@@ -79,6 +79,23 @@ describe('attestflow evidence verify: usage errors exit 2', () => {
     expect(JSON.parse(r.stdout).failing_checks).toEqual(['key_cert_signed_by_ask']);
   });
 
+  it('a certificate file that holds no certificate is a usage error', () => {
+    const r = spawnSync(process.execPath, [bin, 'evidence', 'verify', vecPath(snp.path), '--platform', 'snp', '--cert', vecPath('snp/teekit-qvl/sev-gcp-x25519-bound.txt')], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+  });
+
+  it('--collateral adds the verified TCB status (quote with DEBUG, its FMSPC picked from the directory)', () => {
+    const e = corpus.find((x) => x.id === 'tdx-coco-quote4-debug')!;
+    const r = spawnSync(process.execPath, [bin, ...argsOf(e), '--collateral', vecPath('tdx/go-tdx-guest')], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { checks: Record<string, boolean>; fields: Record<string, unknown> };
+    expect(out.checks['collateral_tcb_info_signature']).toBe(true);
+    expect(out.checks['collateral_qe_identity_match']).toBe(true);
+    expect(typeof out.fields['tcb_status']).toBe('string');
+    const missing = spawnSync(process.execPath, [bin, ...argsOf(e), '--collateral', vecPath('cca/tf-m-tools')], { encoding: 'utf8' });
+    expect(missing.status).toBe(2);
+  });
+
   it('human output names the failing check', () => {
     const e = corpus.find((x) => x.id === 'snp-mut-sig-r-corrupted')!;
     const r = spawnSync(process.execPath, [bin, ...argsOf(e).filter((a) => a !== '--json')], { encoding: 'utf8' });

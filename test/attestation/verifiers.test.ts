@@ -3,13 +3,13 @@ import { appraise, AppraisalError, tcbAtLeast } from '../../src/attestation/appr
 import { CcaVerifier } from '../../src/attestation/cca/verify.js';
 import { EvidenceVerifyError, VerifierInputError } from '../../src/attestation/common/errors.js';
 import { decodeEvidenceFile } from '../../src/attestation/evidence/decode.js';
-import { readCollateralDir } from '../../src/attestation/evidence/verify.js';
+import { readCollateralDir, verifyEvidence } from '../../src/attestation/evidence/verify.js';
 import { PINNED_ROOTS } from '../../src/attestation/roots.js';
 import { SnpVerifier } from '../../src/attestation/snp/verify.js';
 import { checkTdx, tdxClaims, TdxVerifier } from '../../src/attestation/tdx/verify.js';
 import type { Claims, Evidence, ReferenceValues } from '../../src/attestation/types.js';
 import { fingerprint256, parseCertificate } from '../../src/attestation/common/x509.js';
-import { corpus, vec, vecPath, type CorpusEntry } from './corpus.js';
+import { corpus, inputOf, vec, vecPath, type CorpusEntry } from './corpus.js';
 
 const entry = (id: string): CorpusEntry => corpus.find((e) => e.id === id)!;
 const at = (e: CorpusEntry) => ({ now: new Date(e.now) });
@@ -30,6 +30,28 @@ describe('pinned roots', () => {
     const e = entry('tdx-qvl-synthetic');
     const r = checkTdx({ quote: vec(e.path), at: new Date(e.now) });
     expect(r.failingChecks).toEqual(['root_matches_pinned']);
+  });
+});
+
+describe('certificate validity at the given time', () => {
+  it('a Turin VCEK before its notBefore (2026-06-28) fails the key certificate check only', async () => {
+    const e = entry('snp-openanolis-turin-v5');
+    const r = verifyEvidence({ ...inputOf(e), at: new Date('2026-01-01T00:00:00Z') });
+    expect(r.failingChecks).toEqual(['key_cert_signed_by_ask']);
+    expect(r.reasons['key_cert_signed_by_ask']).toMatch(/not valid at 2026-01-01/);
+    await expect(new SnpVerifier().verify(snpEvidence(e), { now: new Date('2026-01-01T00:00:00Z') })).rejects.toMatchObject({ code: 'attestation.verify.key_cert_signed_by_ask' });
+  });
+
+  it('TCB Signing certificate expired (2025-05-21): collateral signer check fails after it', () => {
+    const e = entry('tdxcol-gotdx-tcbinfo-50806f');
+    const r = verifyEvidence({ ...inputOf(e), at: new Date('2025-06-01T00:00:00Z') });
+    expect(r.failingChecks).toEqual(['signer_issued_by_pinned_root']);
+  });
+
+  it('a PCK chain checked before the PCK leaf was issued fails pck_chain_signatures', () => {
+    const e = entry('tdx-gotdx-v5-sample');
+    const r = verifyEvidence({ ...inputOf(e), at: new Date('2025-01-01T00:00:00Z') });
+    expect(r.failingChecks).toEqual(['pck_chain_signatures']);
   });
 });
 
@@ -114,8 +136,15 @@ describe('TDX with collateral: TCB Info and QE Identity verified, TCB status com
   });
 
   it('the collateral directory reader finds TCB Info, QE Identity and chain', () => {
-    const c = readCollateralDir(vecPath('tdx/go-tdx-guest'), '90c06f000000');
-    expect(JSON.parse(Buffer.from(c.tcbInfo).toString()).tcbInfo.fmspc.toLowerCase()).toBe('90c06f000000');
+    const c = readCollateralDir(vecPath('tdx/go-tdx-guest'));
+    const fmspcs = (c.tcbInfo as Uint8Array[]).map((b) => JSON.parse(Buffer.from(b).toString()).tcbInfo.fmspc.toLowerCase()).sort();
+    expect(fmspcs).toEqual(['50806f000000', '90c06f000000']);
+    // With both present, the quote's FMSPC selects its TCB Info.
+    for (const id of ['tdx-coco-quote4-debug', 'tdx-coco-quote5-v5']) {
+      const e = entry(id);
+      const r = checkTdx({ quote: vec(e.path), at: new Date(e.now) < new Date('2025-05-21') ? new Date(e.now) : new Date('2025-03-01'), collateral: c });
+      expect(r.checks['collateral_tcb_info_fmspc']).toBe(true);
+    }
     expect(() => readCollateralDir(vecPath('cca/tf-m-tools'))).toThrow(VerifierInputError);
   });
 
@@ -146,7 +175,7 @@ describe('TDX with collateral: TCB Info and QE Identity verified, TCB status com
 
   it('the TCB status reaches the claims and the appraisal', () => {
     const e = entry('tdx-coco-quote4-debug');
-    const collateral = readCollateralDir(vecPath('tdx/go-tdx-guest'), '50806f000000');
+    const collateral = readCollateralDir(vecPath('tdx/go-tdx-guest'));
     const r = checkTdx({ quote: vec(e.path), at: new Date(e.now), collateral });
     const c = tdxClaims(r);
     const status = String(c.extra?.['tcbStatus']);

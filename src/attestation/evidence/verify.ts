@@ -72,11 +72,12 @@ export function verifyEvidence(input: VerifyEvidenceInput): CheckReport {
 }
 
 /**
- * Reads TDX collateral from a directory: the JSON file holding `tcbInfo` (whose FMSPC matches, when
- * several), the one holding `enclaveIdentity`, and the PEM file whose leaf is the TCB Signing cert.
+ * Reads TDX collateral from a directory: every JSON file holding `tcbInfo` (the verifier picks the
+ * one for the quote's FMSPC), the one holding `enclaveIdentity`, and the PEM file with the TCB
+ * Signing certificate.
  */
-export function readCollateralDir(dir: string, fmspc?: string): CollateralInput {
-  let tcbInfo: Uint8Array | undefined;
+export function readCollateralDir(dir: string): CollateralInput {
+  const tcbInfo: Uint8Array[] = [];
   let qeIdentity: Uint8Array | undefined;
   let chain: Uint8Array | undefined;
   for (const name of readdirSync(dir).sort()) {
@@ -100,11 +101,10 @@ export function readCollateralDir(dir: string, fmspc?: string): CollateralInput 
     }
     if (typeof doc !== 'object' || doc === null) continue;
     const d = doc as Record<string, unknown>;
-    const ti = d['tcbInfo'] as Record<string, unknown> | undefined;
-    if (ti !== undefined && (tcbInfo === undefined || (fmspc !== undefined && String(ti['fmspc']).toLowerCase() === fmspc))) tcbInfo = b;
+    if (d['tcbInfo'] !== undefined) tcbInfo.push(b);
     if (d['enclaveIdentity'] !== undefined) qeIdentity ??= b;
   }
-  if (tcbInfo === undefined || qeIdentity === undefined || chain === undefined) {
+  if (tcbInfo.length === 0 || qeIdentity === undefined || chain === undefined) {
     throw new VerifierInputError(`collateral directory ${dir} needs a tcbInfo JSON, an enclaveIdentity JSON and the TCB signing chain PEM`);
   }
   return { tcbInfo, qeIdentity, chain };

@@ -151,7 +151,8 @@ export function checkCollateral(input: CollateralCheckInput): CollateralCheckRes
 
 /** Collateral for appraising a quote: TCB Info, QE Identity, and their signing chain. */
 export interface CollateralInput {
-  readonly tcbInfo: Uint8Array;
+  /** The TCB Info, or several (e.g. one per FMSPC): the one for the quote's FMSPC is used. */
+  readonly tcbInfo: Uint8Array | readonly Uint8Array[];
   readonly qeIdentity: Uint8Array;
   readonly chain: Uint8Array;
 }
@@ -200,7 +201,11 @@ export function matchTdxTcbLevel(tcbInfo: Rec, pck: PckInfo, teeTcbSvn: Uint8Arr
 export function appraiseCollateral(q: TdxQuote, pck: PckInfo | undefined, input: CollateralInput, opts: { at: Date; root?: Uint8Array }): CollateralResult {
   const c = new Checks();
   const base = { chain: input.chain, at: opts.at, ...(opts.root !== undefined ? { root: opts.root } : {}) };
-  const ti = checkCollateral({ json: input.tcbInfo, ...base });
+  const candidates = input.tcbInfo instanceof Uint8Array ? [input.tcbInfo] : [...input.tcbInfo];
+  if (candidates.length === 0) throw new VerifierInputError('tdx: no TCB Info given');
+  const results = candidates.map((json) => checkCollateral({ json, ...base }));
+  const want = pck === undefined ? undefined : hex(pck.fmspc);
+  const ti = results.find((r) => String(r.parsed?.body['fmspc'] ?? '').toLowerCase() === want) ?? results[0]!;
   const qi = checkCollateral({ json: input.qeIdentity, ...base });
   const tiOk = c.set('collateral_tcb_info_signature', ti.verdict === 'valid' && ti.parsed?.kind === 'tcbInfo', `TCB Info: ${ti.failingChecks.join(', ') || 'not a tcbInfo document'}`);
   const qiOk = c.set('collateral_qe_identity_signature', qi.verdict === 'valid' && qi.parsed?.kind === 'enclaveIdentity', `QE Identity: ${qi.failingChecks.join(', ') || 'not an enclaveIdentity document'}`);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
+import { VerifierInputError } from '../../attestation/common/errors.js';
 import type { EvidenceEncoding } from '../../attestation/evidence/decode.js';
 import { readCollateralDir, verifyEvidence, VERIFY_PLATFORMS, type VerifyPlatform } from '../../attestation/evidence/verify.js';
 import type { CliCommand } from '../command.js';
@@ -74,8 +75,15 @@ export const evidenceCommand: CliCommand = {
       .option('--json', 'print {verdict, checks, failing_checks, fields} as JSON')
       .action((file: string, o: VerifyOptions) => {
         const input = inputs(file, o);
-        const collateral = o.collateral !== undefined ? readCollateralDir(o.collateral) : undefined;
-        const r = verifyEvidence({ ...input, ...(collateral !== undefined ? { collateral } : {}) });
+        let r;
+        try {
+          const collateral = o.collateral !== undefined ? readCollateralDir(o.collateral) : undefined;
+          r = verifyEvidence({ ...input, ...(collateral !== undefined ? { collateral } : {}) });
+        } catch (e) {
+          // Unreadable certificates, keys or collateral given on the command line: a usage error.
+          if (e instanceof VerifierInputError) throw new UsageError(e.message);
+          throw e;
+        }
         if (o.json === true) {
           const out = {
             platform: r.platform,
