@@ -96,6 +96,16 @@ describe('attestflow evidence verify: usage errors exit 2', () => {
     expect(missing.status).toBe(2);
   });
 
+  it('Azure IMDS vcek.pem (VCEK, ASK, ARK in one file) needs no --chain; the ARK is checked against the pinned Milan root', () => {
+    const r = spawnSync(
+      process.execPath,
+      [bin, 'evidence', 'verify', vecPath('snp/coco-trustee/az-snp-vtpm/hcl-report.bin'), '--platform', 'snp', '--cert', vecPath('snp/coco-trustee/az-snp-vtpm/vcek.pem'), '--at', '2025-03-01T00:00:00Z', '--json'],
+      { encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).checks).toMatchObject({ ark_matches_pinned: true, hcl_runtime_claims_binding: true });
+  });
+
   it('human output names the failing check', () => {
     const e = corpus.find((x) => x.id === 'snp-mut-sig-r-corrupted')!;
     const r = spawnSync(process.execPath, [bin, ...argsOf(e).filter((a) => a !== '--json')], { encoding: 'utf8' });
