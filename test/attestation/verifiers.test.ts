@@ -135,6 +135,19 @@ describe('TDX with collateral: TCB Info and QE Identity verified, TCB status com
     }
   });
 
+  it('TDX module: identity TDX_03 gives quote 6 its module status; a different MRSIGNERSEAM is refused', () => {
+    const e = entry('tdx-coco-quote6');
+    const collateral = { tcbInfo: vec('tdx/coco-trustee/tcbInfo.json'), qeIdentity: vec('tdx/coco-trustee/enclaveIdentity.json'), chain: vec(goChain) };
+    const r = checkTdx({ quote: vec(e.path), at: new Date(e.now), collateral });
+    expect(r.checks['collateral_tdx_module']).toBe(true);
+    expect(r.fields!['tdx_module_tcb_status']).toBe('UpToDate');
+    const q = Uint8Array.from(vec(e.path));
+    q[48 + 64] = q[48 + 64]! ^ 1; // MRSIGNERSEAM (body +64 in a v4 quote)
+    const bad = checkTdx({ quote: q, at: new Date(e.now), collateral });
+    expect(bad.checks['collateral_tdx_module']).toBe(false);
+    expect(bad.checks['quote_signature']).toBe(false);
+  });
+
   it('the collateral directory reader finds TCB Info, QE Identity and chain', () => {
     const c = readCollateralDir(vecPath('tdx/go-tdx-guest'));
     const fmspcs = (c.tcbInfo as Uint8Array[]).map((b) => JSON.parse(Buffer.from(b).toString()).tcbInfo.fmspc.toLowerCase()).sort();

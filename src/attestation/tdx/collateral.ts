@@ -164,6 +164,8 @@ export interface CollateralResult {
   readonly tcbStatus: string | null;
   /** Status of the QE's TCB level, null when none matched. */
   readonly qeTcbStatus: string | null;
+  /** Status of the TDX module's TCB level (TDX module version > 0), null otherwise. */
+  readonly tdxModuleTcbStatus: string | null;
   readonly advisoryIds: readonly string[];
 }
 
@@ -191,6 +193,46 @@ export function matchTdxTcbLevel(tcbInfo: Rec, pck: PckInfo, teeTcbSvn: Uint8Arr
     if (ok) return lvl;
   }
   return undefined;
+}
+
+/** True when every byte of `val` masked with hex `maskHex` equals hex `wantHex`. */
+function maskedEqual(val: Uint8Array, wantHex: unknown, maskHex: unknown): boolean {
+  const want = typeof wantHex === 'string' ? fromHex(wantHex) : undefined;
+  const mask = typeof maskHex === 'string' ? fromHex(maskHex) : undefined;
+  if (want === undefined || mask === undefined || want.length !== val.length || mask.length !== val.length) return false;
+  return val.every((x, i) => (x & mask[i]!) === want[i]);
+}
+
+/**
+ * The TDX module check of TCB Info v3: MRSIGNERSEAM and SEAM_ATTRIBUTES must match `tdxModule`;
+ * for a module version (TEE_TCB_SVN byte 1) above 0, the identity `TDX_<version>` of
+ * `tdxModuleIdentities` must match too and its TCB levels (by ISVSVN = byte 0) give the module's status.
+ */
+export function tdxModuleStatus(tcbInfo: Rec, q: TdxQuote): { ok: boolean; status: string | null; reason: string } {
+  const mrsignerseam = tdxBodyField(q, 'mrsignerseam', 48);
+  const seamAttributes = tdxBodyField(q, 'seamAttributes', 8);
+  const mod = tcbInfo['tdxModule'];
+  if (!isRec(mod)) return { ok: false, status: null, reason: 'TCB Info has no tdxModule' };
+  const matches = (m: Rec): boolean => {
+    const signer = typeof m['mrsigner'] === 'string' ? fromHex(m['mrsigner']) : undefined;
+    return signer !== undefined && bytesEqual(signer, mrsignerseam) && maskedEqual(seamAttributes, m['attributes'], m['attributesMask']);
+  };
+  if (!matches(mod)) return { ok: false, status: null, reason: 'MRSIGNERSEAM or SEAM_ATTRIBUTES differ from the TCB Info tdxModule' };
+  const svn = tdxBodyField(q, 'teeTcbSvn', 16);
+  const version = svn[1]!;
+  if (version === 0) return { ok: true, status: null, reason: '' };
+  const id = `TDX_${version.toString(16).toUpperCase().padStart(2, '0')}`;
+  const ids = Array.isArray(tcbInfo['tdxModuleIdentities']) ? tcbInfo['tdxModuleIdentities'] : [];
+  const ident = ids.find((x): x is Rec => isRec(x) && typeof x['id'] === 'string' && x['id'].toUpperCase() === id);
+  if (ident === undefined) return { ok: false, status: null, reason: `no TDX module identity ${id} in the TCB Info` };
+  if (!matches(ident)) return { ok: false, status: null, reason: `the TDX module does not match identity ${id}` };
+  for (const lvl of Array.isArray(ident['tcbLevels']) ? ident['tcbLevels'] : []) {
+    if (isRec(lvl) && isRec(lvl['tcb']) && typeof lvl['tcb']['isvsvn'] === 'number' && svn[0]! >= lvl['tcb']['isvsvn']) {
+      const status = typeof lvl['tcbStatus'] === 'string' ? lvl['tcbStatus'] : null;
+      return { ok: status !== null && status !== 'Revoked', status, reason: `TDX module ${id} TCB status ${status}` };
+    }
+  }
+  return { ok: false, status: null, reason: `the TDX module ISVSVN ${svn[0]} is below every level of ${id}` };
 }
 
 /**
@@ -222,16 +264,13 @@ export function appraiseCollateral(q: TdxQuote, pck: PckInfo | undefined, input:
     }
   }
   c.set('collateral_tcb_level', tcbStatus !== null && tcbStatus !== 'Revoked', tcbStatus === 'Revoked' ? 'platform TCB is revoked' : 'no TCB level matches the platform');
+  const mod = fmspcOk ? tdxModuleStatus(tcbInfo, q) : { ok: false, status: null, reason: 'no TCB Info for this quote' };
+  c.set('collateral_tdx_module', mod.ok, mod.reason);
   // QE report body: MISCSELECT @16, ATTRIBUTES @48, MRSIGNER @128, ISVPRODID @256, ISVSVN @258.
   const qe = qi.parsed?.body ?? {};
   const r = q.qeReport;
   const dv = new DataView(r.buffer, r.byteOffset, r.byteLength);
-  const masked = (val: Uint8Array, k: string, mk: string): boolean => {
-    const want = typeof qe[k] === 'string' ? fromHex(qe[k] as string) : undefined;
-    const mask = typeof qe[mk] === 'string' ? fromHex(qe[mk] as string) : undefined;
-    if (want === undefined || mask === undefined || want.length !== val.length || mask.length !== val.length) return false;
-    return val.every((x, i) => (x & mask[i]!) === want[i]);
-  };
+  const masked = (val: Uint8Array, k: string, mk: string): boolean => maskedEqual(val, qe[k], qe[mk]);
   const mrsigner = typeof qe['mrsigner'] === 'string' ? fromHex(qe['mrsigner']) : undefined;
   const qeMatch =
     qiOk &&
@@ -253,5 +292,5 @@ export function appraiseCollateral(q: TdxQuote, pck: PckInfo | undefined, input:
     }
   }
   c.set('collateral_qe_tcb_level', qeTcbStatus !== null && qeTcbStatus !== 'Revoked', 'no QE TCB level matches the QE');
-  return { checks: c.results, reasons: c.reasons, tcbStatus, qeTcbStatus, advisoryIds };
+  return { checks: c.results, reasons: c.reasons, tcbStatus, qeTcbStatus, tdxModuleTcbStatus: mod.status, advisoryIds };
 }

@@ -128,6 +128,7 @@ export function checkTdx(input: TdxCheckInput): TdxCheckResult {
     for (const [k, v] of Object.entries(collateral.checks)) c.set(k, v, collateral.reasons[k]);
     fields['tcb_status'] = collateral.tcbStatus;
     fields['qe_tcb_status'] = collateral.qeTcbStatus;
+    fields['tdx_module_tcb_status'] = collateral.tdxModuleTcbStatus;
     fields['advisory_ids'] = [...collateral.advisoryIds];
   }
   return { ...c.report('tdx', fields), quote: q, ...(pck !== undefined ? { pck } : {}), ...(root !== undefined ? { anchorFingerprint: fingerprint256(root) } : {}), ...(collateral !== undefined ? { collateral } : {}) };
