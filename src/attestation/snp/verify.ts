@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify as cryptoVerify, type X509Certificate } from 'node:crypto';
+import { createHash, verify as cryptoVerify, type X509Certificate } from 'node:crypto';
 import type { Claims, Evidence, Verifier } from '../types.js';
 import { bytesEqual, hex } from '../common/bytes.js';
 import { EvidenceParseError, EvidenceVerifyError, VerifierInputError } from '../common/errors.js';
