@@ -34,3 +34,101 @@ export { PINNED_ROOTS, type RootName } from './attestation/roots.js';
 export { appraise, AppraisalError, tcbAtLeast, type AppraisedClaim } from './attestation/appraise.js';
 /** The configfs-tsm attester for real TEE guests (SNP, TDX, CCA). */
 export { TsmAttester, TsmError, TSM_PROVIDERS, TSM_REPORT_ROOT, type TsmAttesterOptions } from './attestation/tsm/attester.js';
+
+// crypto
+/** The cipher suite (X25519, Ed25519, HKDF-SHA-256, SHA-2): noble reference and node:crypto providers, identical bytes. */
+export { nobleCrypto, nodeCrypto, defaultCrypto, CryptoError, bytesEqual, type CryptoProvider } from './crypto/index.js';
+
+// wire
+/** Deterministic strict CBOR encoding of MAKE messages and evidence; length-prefixed frames; typed WireError. */
+export {
+  WireError, WIRE_ERROR_CODES, type WireErrorCode, encodeMessage, decodeMessage, encodeEvidence, decodeEvidence,
+  encodeCanonical, LIMITS as WIRE_LIMITS, encodeFrame, FrameDecoder, MAX_FRAME_PAYLOAD,
+} from './wire/index.js';
+
+// sim
+/** The software TEE: an Ed25519-rooted attester and a verifier that trusts only the roots it is given. */
+export { SimRoot, SimAttester, SimVerifier, SimEvidenceError, simRootFingerprint, type SimLaunchConfig } from './attestation/sim/index.js';
+
+// make
+/** MAKE: pure XState machines (initiator, responder) with injected crypto, byte crypto, parties, drivers. */
+export {
+  initiatorMachine, responderMachine, effectsOf, keySchedule, LABELS as MAKE_LABELS,
+  type InitiatorInput, type ResponderInput, type MakeEffect, type MakeEvent, type MakeCrypto, type MakeValue, type VerifiedClaims, type ExportedKeys,
+} from './make/machines/index.js';
+export { MAKE_VERSION, MAKE_SUITE, type MakeMessage, type Msg1, type Msg2, type Msg3, type Msg4 } from './make/messages.js';
+export { MakeError, MAKE_FAILURE_CODES, type MakeFailure, type MakeFailureCode } from './make/reasons.js';
+export { bytesCrypto } from './make/bytes-crypto.js';
+export { Party, keysDigest, toEdgeKeys, type PartyConfig, type TraceStep, type TraceSink, type MakeRole } from './make/party.js';
+export { runLocal, pump, eventOfBytes, type Interceptor } from './make/local.js';
+export { StaticHandshakePolicy, type StaticPolicySpec } from './make/static-policy.js';
+export { ALL_DEFENCES, type Defences, type EdgeKeys, type SaKeys, type HandshakePolicy } from './make/types.js';
+
+// policy
+/** Workflow policy model: the validated, normalized document and its parts. */
+export type { PolicyDocument, Component, Edge, EdgeProtocol, Secret, Owner, TrustedRoot, ApprovalRule, PolicyProblem } from './policy/types.js';
+/** Edge identifier `from->to` and the default rekey interval. */
+export { edgeId, DEFAULT_REKEY_INTERVAL_SECONDS } from './policy/types.js';
+/** Checks policy text (YAML): every problem at once with file:line:column, or the normalized document. */
+export { checkPolicy, MEASUREMENT_BYTES, TCB_BYTES, type CheckOptions, type CheckResult } from './policy/check.js';
+/** The compiled policy (implements MAKE's HandshakePolicy) and per-component plans for the agent and data plane. */
+export {
+  CompiledPolicy,
+  referenceValuesOf,
+  referenceValuesId,
+  revocationsBetween,
+  claimsMatchIdentity,
+  type ComponentPlan,
+  type EdgePlan,
+  type RevokedIdentity,
+} from './policy/compile.js';
+/** Canonical form and digest of a policy (what MAKE binds and owners sign). */
+export { policyDigest, policyDigestHex, canonicalJson, canonicalPolicy, DIGEST_LABEL } from './policy/canonical.js';
+/** Canonical launch-time role derivation from a role name. */
+export { roleFromName, roleBytesFromName, ROLE_FIELD_BYTES, ROLE_LABEL } from './policy/role.js';
+/** Policy errors and problem formatting. */
+export { PolicyError, formatProblem } from './policy/errors.js';
+/** Where the published JSON Schema of the policy lives, and its content. */
+export { POLICY_SCHEMA_URL, policySchema } from './policy/schema.js';
+/** Policy updates: owner approvals (Ed25519 over the digest), rollback protection, revocations. */
+export { PolicyStore, PolicyUpdateError, signApproval, validApprovers, approvalMessage, APPROVAL_LABEL, type Approval, type PolicyActivation } from './policy/update.js';
+// release
+/** The release/revocation decision machine (pure XState v5) and its types. */
+export {
+  releaseMachine,
+  isRevokedIn,
+  type ReleaseMachine,
+  type ReleaseContext,
+  type ReleaseInput,
+  type ReleaseEvent,
+  type ReleaseEffect,
+  type ReleaseDefences,
+  type ReleaseSecret,
+  type ReleaseEdge,
+  type ReleaseSession,
+  type Revocation,
+  type ReleasedSecret,
+  type InstalledKey,
+  type RefusalReason,
+  type EndReason,
+} from './release/machine.js';
+/** Drives the release machine for one component: audit first, then effects through the agent's port. */
+export { ReleaseController, type ReleasePort, type EstablishedSession, type ReleaseControllerOptions } from './release/controller.js';
+/** A released secret sealed to one MAKE session. */
+export { sealSecret, openSecret, EnvelopeError, RELEASE_LABEL, type SecretEnvelope } from './release/envelope.js';
+/** The append-only hash-chained audit log and its offline verifier. */
+export {
+  AuditLog,
+  AuditError,
+  verifyAuditLog,
+  entryHash,
+  readHead,
+  headPath,
+  GENESIS as AUDIT_GENESIS,
+  type AuditEntry,
+  type AuditEvent,
+  type AuditValue,
+  type AuditHead,
+  type AuditProblem,
+  type AuditVerdict,
+} from './release/audit.js';
