@@ -176,6 +176,9 @@ class Semantics {
         } else roles.set(`${p}:${roleBytes}`, name);
       }
       if (TCB_BYTES[p] !== undefined) this.hexLen(['components', i, 'minTcb'], c.minTcb, [TCB_BYTES[p]], `a ${p} minTcb`);
+      if (c.acceptedTcbStatuses !== undefined && p !== 'tdx') {
+        this.add(['components', i], 'bad-field-for-platform', `acceptedTcbStatuses applies to tdx (collateral TCB status); component '${name}' runs on ${p}`, 'acceptedTcbStatuses');
+      }
     });
 
     // Edges.
@@ -287,6 +290,7 @@ function normalize(d: Rec): PolicyDocument {
         role: roleName !== undefined ? roleFromName(p, roleName) : (role.hex as string).toLowerCase(),
         ...(roleName !== undefined ? { roleName } : {}),
         ...(c.minTcb !== undefined ? { minTcb: (c.minTcb as string).toLowerCase() } : {}),
+        ...(c.acceptedTcbStatuses !== undefined ? { acceptedTcbStatuses: sorted([...new Set(c.acceptedTcbStatuses as string[])]) } : {}),
         allowDebug: c.allowDebug === true,
         ...(c.signingKeys !== undefined ? { signingKeys: sorted(c.signingKeys as string[]) } : {}),
         ...(c.address !== undefined ? { address: c.address as string } : {}),

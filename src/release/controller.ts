@@ -7,7 +7,8 @@
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import type { Claims } from '../attestation/types.js';
 import { ALL_DEFENCES, type EdgeKeys } from '../make/types.js';
-import { claimsMatchIdentity, referenceValuesId, type CompiledPolicy } from '../policy/compile.js';
+import { AppraisalError, appraise } from '../attestation/appraise.js';
+import { referenceValuesId, type CompiledPolicy } from '../policy/compile.js';
 import type { PolicyActivation } from '../policy/update.js';
 import type { AuditEvent, AuditLog } from './audit.js';
 import { releaseMachine, type EndReason, type ReleaseContext, type ReleaseDefences, type ReleaseEffect, type ReleaseEvent } from './machine.js';
@@ -112,17 +113,30 @@ export class ReleaseController {
   }
 
   /**
-   * A MAKE session finished. Release re-checks the peer's identity claims against the policy
-   * entry (measurement, role, debug) and records which reference values it matched.
+   * A MAKE session finished. Release appraises the peer's claims again against the policy entry
+   * (defence in depth: MAKE did already) and records which reference values they matched.
    */
   async sessionEstablished(s: EstablishedSession): Promise<readonly ReleaseEffect[]> {
     const opened = await this.dispatch({ type: 'SESSION_OPENED', session: s.id, component: s.peer });
     if (opened.some((e) => e.type === 'refuse')) return opened;
     const rv = this.policy.referenceValues(s.peer);
-    if (rv === undefined || !claimsMatchIdentity(s.claims, rv) || this.policy.isRevoked(s.peer, s.claims)) {
+    let failed: string | undefined = rv === undefined ? 'policy.unknown-component' : undefined;
+    if (rv !== undefined) {
+      try {
+        // Full appraisal against the policy entry (signer, measurement, role, debug, TCB, TCB
+        // status). Report data was bound to the transcript by MAKE; it is compared to itself here.
+        appraise(s.claims, rv, s.claims.reportData);
+        if (this.policy.isRevoked(s.peer, s.claims)) failed = 'policy.revoked';
+      } catch (e) {
+        failed = e instanceof AppraisalError ? e.code : 'attestation.appraise';
+      }
+    }
+    if (failed !== undefined) {
+      // Which claim failed goes to the audit log beside the machine's refusal.
+      this.opts.audit?.append({ type: 'appraisal', session: s.id, component: s.peer, node: this.opts.component, code: failed }, this.opts.now?.());
       return this.dispatch({ type: 'APPRAISAL_FAILED', session: s.id });
     }
-    return this.dispatch({ type: 'APPRAISED', session: s.id, refs: referenceValuesId(rv) });
+    return this.dispatch({ type: 'APPRAISED', session: s.id, refs: referenceValuesId(rv!) });
   }
 
   /** The peer of `session` asks for secret `secret`. */

@@ -102,7 +102,15 @@ describe('release over an established MAKE session (demo policy, sim TEEs, real 
     expect((await ctl.requestSecret(hs.session, 'records-key'))[0]).toMatchObject({ type: 'refuse', reason: 'session-closed' });
     expect(port.sent).toEqual([]);
     expect(port.ended).toEqual([hs.session]);
-    expect(verifyAuditLog(readFileSync(logPath, 'utf8')).entries).toBe(3);
+    const text = readFileSync(logPath, 'utf8');
+    expect(verifyAuditLog(text).entries).toBe(4);
+    // The audit names the claim that failed, then the machine's refusal and teardown.
+    expect(text.trim().split('\n').map((l) => JSON.parse(l).event).map((e) => `${e.type}:${e.code ?? e.reason}`)).toEqual([
+      'appraisal:attestation.appraise.measurement',
+      'refuse:appraisal-failed',
+      'end-session:appraisal-failed',
+      'refuse:session-closed',
+    ]);
   });
 
   it('an impostor image or a genuine image in another role never completes MAKE, so nothing is released', async () => {
