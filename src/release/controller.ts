@@ -33,8 +33,13 @@ export interface EstablishedSession {
   readonly id: string;
   /** The component the peer claimed in the handshake. */
   readonly peer: string;
-  /** The peer's verified claims (MAKE verified and appraised them against the policy). */
-  readonly claims: Claims;
+  /**
+   * The peer's verified claims. MAKE verified and appraised them against the policy; when given,
+   * release appraises them again (defence in depth) and checks them against revoked values. When
+   * absent (MAKE's `MakeResult` does not carry them), release relies on MAKE's appraisal under the
+   * policy in force and records the current reference values of `peer` as matched.
+   */
+  readonly claims?: Claims;
 }
 
 /** Options of a {@link ReleaseController}. */
@@ -121,7 +126,7 @@ export class ReleaseController {
     if (opened.some((e) => e.type === 'refuse')) return opened;
     const rv = this.policy.referenceValues(s.peer);
     let failed: string | undefined = rv === undefined ? 'policy.unknown-component' : undefined;
-    if (rv !== undefined) {
+    if (rv !== undefined && s.claims !== undefined) {
       try {
         // Full appraisal against the policy entry (signer, measurement, role, debug, TCB, TCB
         // status). Report data was bound to the transcript by MAKE; it is compared to itself here.
