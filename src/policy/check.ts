@@ -106,7 +106,7 @@ class Semantics {
     const owners = this.names('owners', 'owner');
     this.names('secrets', 'secret');
     const compList = list(this.d.components);
-    const known = (n: string) => [...components].sort().join(', ') || 'none';
+    const known = () => [...components].sort().join(', ') || 'none';
     const platformOf = new Map<string, Platform>();
     for (const c of compList) if (isRec(c) && str(c.name) && isPlatform(c.platform)) platformOf.set(c.name as string, c.platform);
 
@@ -192,7 +192,7 @@ class Semantics {
         ['to', to],
       ] as const) {
         if (n !== undefined && !components.has(n)) {
-          this.add(['edges', i, end], 'unknown-component', `edge ${end} '${n}': no component has that name (components: ${known(n)})`);
+          this.add(['edges', i, end], 'unknown-component', `edge ${end} '${n}': no component has that name (components: ${known()})`);
         }
       }
       if (from === undefined || to === undefined) return;
@@ -212,7 +212,7 @@ class Semantics {
       const name = str(s.name) ?? `#${i + 1}`;
       const holder = str(s.holder);
       if (holder !== undefined && !components.has(holder)) {
-        this.add(['secrets', i, 'holder'], 'unknown-component', `secret '${name}' is held by '${holder}': no component has that name (components: ${known(holder)})`);
+        this.add(['secrets', i, 'holder'], 'unknown-component', `secret '${name}' is held by '${holder}': no component has that name (components: ${known()})`);
       }
       const seen = new Set<string>();
       list(s.releaseTo).forEach((r, j) => {
@@ -221,7 +221,7 @@ class Semantics {
         if (seen.has(to)) this.add(['secrets', i, 'releaseTo', j], 'duplicate-name', `secret '${name}' names '${to}' twice`);
         seen.add(to);
         if (!components.has(to)) {
-          this.add(['secrets', i, 'releaseTo', j], 'unknown-component', `secret '${name}' is released to '${to}': no component has that name (components: ${known(to)})`);
+          this.add(['secrets', i, 'releaseTo', j], 'unknown-component', `secret '${name}' is released to '${to}': no component has that name (components: ${known()})`);
         } else if (holder !== undefined && components.has(holder) && to === holder) {
           this.add(['secrets', i, 'releaseTo', j], 'self-release', `secret '${name}' is released to its own holder '${to}'; list only the components that receive it`);
         } else if (holder !== undefined && components.has(holder) && !connected(holder, to)) {
