@@ -40,7 +40,7 @@ describe('attestflow policy', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines).toEqual([
       `${bad}:47:5: error [unknown-field]: unknown field 'colour' in component 'report' (allowed: name, owner, platform, measurements, role, minTcb, acceptedTcbStatuses, allowDebug, signingKeys, address)`,
-      `${bad}:50:25: error [unknown-component]: edge to 'analyse': no component has that name (components: analyze, ingest, report)`,
+      `${bad}:50:25: error [unknown-component]: edge to 'analyse': no component has that name (components: analyze, ingest, report); did you mean 'analyze'?`,
       `${bad}:58:16: error [released-to-nobody]: secret 'records-key' is released to nobody: name at least one component in releaseTo, or remove the secret`,
       `${bad}: 3 problem(s)`,
     ]);
