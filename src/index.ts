@@ -136,3 +136,14 @@ export {
   type AuditProblem,
   type AuditVerdict,
 } from './release/audit.js';
+
+// --- model checking (src/model) -------------------------------------------------------------
+/** Breadth-first exhaustive explorer for any finite transition system (exact visited set, digest, shortest counterexamples). */
+export { explore, formatTrace, type TransitionSystem, type Invariant, type ExploreOptions, type ExploreResult, type Violation, type TraceStep as ModelTraceStep } from './model/explorer.js';
+/** XState v5's pure transition() with the actor scope built once per machine (same results, much faster). */
+export { pureStepper, type PureStepper } from './model/pure.js';
+/** The composed MAKE + release world with a Dolev–Yao attacker, its bounds, the mutants, and the spec drift check. */
+export { MakeWorld, DEFAULT_BOUNDS, type Bounds, type World } from './model/world.js';
+export { checkModel, checkMutants, CONFIGS as MODEL_CONFIGS, type CheckReport as ModelCheckReport, type MutantReport } from './model/run.js';
+export { INVARIANT_NAMES } from './model/invariants.js';
+export { checkDrift, type DriftReport } from './model/drift.js';
