@@ -35,6 +35,13 @@ describe('spec drift check', () => {
     expect(r.problems.some((p) => /^spec\/MAKE\.tla:\d+:\d+: syntax error/.test(p))).toBe(true);
   });
 
+  it('fails on a name that is defined nowhere (a typo SANY would catch)', async () => {
+    const d = specCopy();
+    edit(d, 'MAKE.tla', (s) => s.replace('Secrecy == \\A s \\in Done : ~AttackerKnows(sess[s].dh)', 'Secrecy == \\A s \\in Done : ~AttackerKnow(sess[s].dh)'));
+    const r = await checkDrift(d);
+    expect(r.problems.some((p) => /^spec\/MAKE\.tla:\d+: AttackerKnow is not defined$/.test(p))).toBe(true);
+  });
+
   it('fails on a new action no machine event stands for', async () => {
     const d = specCopy();
     edit(d, 'MAKE.tla', (s) => s.replace('MakeStep ==', 'Sneaky == revoked\' = FALSE /\\ UNCHANGED <<sess, net, seen, hist>>\n\nMakeStep =='));

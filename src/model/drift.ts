@@ -34,6 +34,10 @@ export interface SpecModule {
   readonly constants: readonly string[];
   readonly variables: readonly string[];
   readonly operators: readonly SpecOperator[];
+  /** Every name the module declares anywhere: operators, parameters, bound and LET names, record fields. */
+  readonly declared: readonly string[];
+  /** Names the module refers to, with the line of their first use (module names of EXTENDS excluded). */
+  readonly references: ReadonlyMap<string, number>;
   readonly syntaxErrors: readonly string[];
 }
 
@@ -56,6 +60,13 @@ export interface DriftReport {
   readonly events: number;
   readonly invariants: number;
 }
+
+/** Operators of the standard modules (Naturals, Integers, Sequences, FiniteSets, TLC, Bags). */
+const STANDARD_NAMES = new Set([
+  'Nat', 'Int', 'Real', 'Seq', 'Len', 'Append', 'Head', 'Tail', 'SubSeq', 'SelectSeq', 'Cardinality', 'IsFiniteSet',
+  'Print', 'PrintT', 'Assert', 'ToString', 'JavaTime', 'TLCGet', 'TLCSet', 'Permutations', 'SortSeq', 'RandomElement', 'Any', 'TLCEval',
+  'BagToSet', 'SetToBag', 'BagIn', 'EmptyBag', 'BagCardinality', 'CopiesIn', 'SubBag', 'BagOfAll', 'BagUnion',
+]);
 
 let parser: TsParser | undefined;
 
@@ -105,7 +116,18 @@ export async function parseModule(file: string, text: string): Promise<SpecModul
     }
   });
   const mod = root.children.find((c) => c?.type === 'module') ?? null;
-  if (mod === null) return { name: '', file, extends: [], constants: [], variables: [], operators: [], syntaxErrors: [...syntaxErrors, `${file}: no module`] };
+  if (mod === null) {
+    return { name: '', file, extends: [], constants: [], variables: [], operators: [], declared: [], references: new Map(), syntaxErrors: [...syntaxErrors, `${file}: no module`] };
+  }
+  // In this grammar a declaration is an `identifier` and a use an `identifier_ref`.
+  const declared = new Set<string>();
+  const references = new Map<string, number>();
+  const collect = (n: TsNode, inExtends: boolean): void => {
+    if (n.type === 'identifier') declared.add(n.text);
+    else if (n.type === 'identifier_ref' && !inExtends && !references.has(n.text)) references.set(n.text, n.startPosition.row + 1);
+    for (const c of n.children) if (c !== null) collect(c, inExtends || n.type === 'extends');
+  };
+  collect(mod, false);
   const name = mod.childForFieldName('name')?.text ?? '';
   const ext: string[] = [];
   const constants: string[] = [];
@@ -125,7 +147,7 @@ export async function parseModule(file: string, text: string): Promise<SpecModul
       operators.push({ name: opName, line: c.startPosition.row + 1, isAction });
     }
   }
-  return { name, file, extends: ext, constants, variables, operators, syntaxErrors };
+  return { name, file, extends: ext, constants, variables, operators, declared: [...declared], references, syntaxErrors };
 }
 
 /** Parses a TLC .cfg (the subset TLC configs here use: CONSTANTS, INIT, NEXT, INVARIANT(S)). */
@@ -197,6 +219,24 @@ export async function checkDrift(specDir: string): Promise<DriftReport> {
     for (const d of [...m.constants, ...m.variables]) decls.add(d);
     return { ops, decls };
   };
+
+  // Names: every reference resolves to a declaration in the module, what it extends, or the
+  // standard modules (a typo in an operator name is otherwise only found by SANY).
+  const declaredIn = (name: string, seen = new Set<string>()): Set<string> => {
+    const m = byName.get(name);
+    const out = new Set<string>();
+    if (m === undefined || seen.has(name)) return out;
+    seen.add(name);
+    for (const e of m.extends) for (const d of declaredIn(e, seen)) out.add(d);
+    for (const d of m.declared) out.add(d);
+    return out;
+  };
+  for (const m of modules) {
+    const known = declaredIn(m.name);
+    for (const [ref, line] of m.references) {
+      if (!known.has(ref) && !STANDARD_NAMES.has(ref)) problems.push(`${m.file}:${line}: ${ref} is not defined`);
+    }
+  }
 
   // Actions → events (and the mapping's own rows → actions that exist).
   const specActions = new Map<string, string>();
