@@ -11,7 +11,7 @@ import { AppraisalError, appraise } from '../attestation/appraise.js';
 import { referenceValuesId, type CompiledPolicy } from '../policy/compile.js';
 import type { PolicyActivation } from '../policy/update.js';
 import type { AuditEvent, AuditLog } from './audit.js';
-import { releaseMachine, type EndReason, type ReleaseContext, type ReleaseDefences, type ReleaseEffect, type ReleaseEvent } from './machine.js';
+import { releaseMachine, type EndReason, type RefusalReason, type ReleaseContext, type ReleaseDefences, type ReleaseEffect, type ReleaseEvent } from './machine.js';
 
 /** What the agent does for the controller. Each call may be async; they run in order. */
 export interface ReleasePort {
@@ -25,6 +25,8 @@ export interface ReleasePort {
   revokeSecret(session: string, secret: string): void | Promise<void>;
   /** End the MAKE session (close the connection; MAKE gets its `revoke` event). */
   endSession(session: string, reason: EndReason): void | Promise<void>;
+  /** Optional: tell the peer its secret request was refused (a `secret-refused` message). */
+  refuseSecret?(session: string, secret: string, reason: RefusalReason): void | Promise<void>;
 }
 
 /** A finished MAKE handshake as release sees it. */
@@ -112,6 +114,8 @@ export class ReleaseController {
       case 'end-session':
         return port.endSession(e.session, e.reason);
       case 'refuse':
+        if (e.event === 'REQUEST_SECRET' && port.refuseSecret !== undefined) await port.refuseSecret(e.session, e.target, e.reason);
+        return;
       case 'policy-activated':
         return;
     }
