@@ -4,6 +4,7 @@
  * key removal and rollback of failed installs.
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SA_KEY_SIZE, SA_SIZE, SEL_SIZE, SEL_VAL_SIZE, encodeSelVal, encodeSelector } from '../../src/dataplane/abi.js';
 import { Dataplane } from '../../src/dataplane/dataplane.js';
@@ -228,6 +229,22 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
       const t = await fresh();
       t.writeUInt32BE(0x1101, 14 + 20); // the tcp edge's inbound SA
       await expectDrop(t, 'in.auth_fail');
+    });
+
+    it('property: no single-byte change to the ESP part or the addresses gets a packet delivered', async () => {
+      const s = await fresh(200);
+      const cases = fc.sample(
+        fc.tuple(fc.oneof(fc.integer({ min: 14 + 12, max: 14 + 19 }), fc.integer({ min: 34, max: s.length - 1 })), fc.integer({ min: 1, max: 255 })),
+        { numRuns: 150, seed: 42 },
+      );
+      const mutated = cases.map(([at, x]) => {
+        const t = Buffer.from(s);
+        t[at]! ^= x;
+        return t;
+      });
+      const results = await b.testRun('dp_ingress', mutated);
+      results.forEach((r, i) => expect(r.retval, `byte ${cases[i]![0]} ^ ${cases[i]![1]}`).toBe(TC_ACT_SHOT));
+      expect((await open(s)).retval).toBe(TC_ACT_OK); // the original was never spent by a mutant
     });
 
     it('replayed packet', async () => {
