@@ -390,6 +390,61 @@ static __always_inline void esp_params(struct ccm_params *p, const struct dp_sa 
 
 /* ---------------------------------------------------------------- egress: seal */
 
+/*
+ * Completes the TCP/UDP checksum of the plaintext in s->mac[32..32+len). With checksum offload
+ * the stack leaves only the pseudo-header sum there for the device to finish, but a device cannot
+ * checksum inside ciphertext: without this, the peer (ours or any RFC 4303 host) would get a
+ * segment whose checksum does not verify.
+ */
+static __always_inline int l4_csum(struct dp_scratch *s, const struct pkt *k, __u32 len)
+{
+	struct {
+		__u32 saddr, daddr;
+		__u8 zero, proto;
+		__u16 len;
+	} ph = { k->ip.saddr, k->ip.daddr, 0, k->ip.protocol, bpf_htons(len) };
+	__u32 off = k->ip.protocol == IPPROTO_TCP ? 16 : 6, len4 = (len + 3) & ~3U, o, i;
+	__s64 sum;
+
+	if (len < off + 2 || len > DP_MAX_PT)
+		return -1;
+	s->mac[32 + off] = 0;
+	s->mac[33 + off] = 0;
+	/* csum_diff works on 4-byte words: zero the bytes up to the next word (the trailer comes after). */
+	o = 32 + len;
+	barrier_var(o);
+	if (o > DP_BUF - 4)
+		return -1;
+	s->mac[o] = 0;
+	s->mac[o + 1] = 0;
+	s->mac[o + 2] = 0;
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+	for (i = 0; i < 3; i++) {
+		__u32 n;
+
+		o = i * 512;
+		if (o >= len4 || sum < 0)
+			break;
+		n = len4 - o;
+		if (n > 512)
+			n = 512;
+		barrier_var(o);
+		if (o > DP_MAX_PT)
+			break;
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&s->mac[32 + o], n, (__u32)sum);
+	}
+	if (sum < 0)
+		return -1;
+	sum = (sum & 0xffff) + ((sum >> 16) & 0xffff);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	if (sum == 0 && k->ip.protocol == IPPROTO_UDP)
+		sum = 0xffff; /* 0 would mean "no checksum" */
+	s->mac[32 + off] = sum & 0xff;
+	s->mac[33 + off] = sum >> 8;
+	return 0;
+}
+
 static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, __u32 spi)
 {
 	struct dp_sa_key sk = { .spi = spi, .dir = DP_DIR_OUT };
@@ -430,6 +485,8 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, __u32 spi)
 	i = 32 + len;
 	if (i > DP_BUF - 8)
 		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
+	if (l4_csum(s, k, len))
+		return verdict(DP_DIR_OUT, DP_V_MALFORMED, TC_ACT_SHOT);
 	s->mac[i] = 1;
 	s->mac[i + 1] = 2;
 	s->mac[i + 2] = 3;

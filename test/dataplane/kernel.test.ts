@@ -10,7 +10,7 @@ import { SA_KEY_SIZE, SA_SIZE, SEL_SIZE, SEL_VAL_SIZE, encodeSelVal, encodeSelec
 import { Dataplane } from '../../src/dataplane/dataplane.js';
 import { espHeader, espOpen, espSeal } from '../../src/dataplane/esp.js';
 import { runHelper } from '../../src/dataplane/helper.js';
-import { buildPacket, parseFrame } from '../../src/dataplane/packet.js';
+import { buildPacket, l4Checksum, parseFrame } from '../../src/dataplane/packet.js';
 import { announceSkip, kernelSkipReason } from '../util/env.js';
 import {
   A,
@@ -43,6 +43,7 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
   let b: Dataplane;
   let i2r: DirKeys;
   let r2i: DirKeys;
+  let tcpI2r: DirKeys;
   // Packets forged by OpenSSL with arbitrary sequence numbers use their own edge, so they do not
   // move the anti-replay window of the edge the kernel-sealed packets use.
   const forgeFlow = { ...udpFlow, edge: 'a->b/forge', dstPort: 9002 };
@@ -53,7 +54,8 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
     i2r = freshKeys(0x1001);
     r2i = freshKeys(0x2001);
     const udp = edgeInstalls(udpFlow, 0, i2r, r2i);
-    const tcp = edgeInstalls(tcpFlow, 0, freshKeys(0x1101), freshKeys(0x2101));
+    tcpI2r = freshKeys(0x1101);
+    const tcp = edgeInstalls(tcpFlow, 0, tcpI2r, freshKeys(0x2101));
     forge = freshKeys(0x1201);
     const f = edgeInstalls(forgeFlow, 0, forge, freshKeys(0x2201));
     for (const sa of [...udp.a, ...tcp.a, ...f.a]) await a.install(sa);
@@ -159,6 +161,20 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
       const [o] = await a.testRun('dp_ingress', [s!.data]);
       expect(o!.retval).toBe(TC_ACT_OK);
       expect(o!.data.equals(frame)).toBe(true);
+    });
+
+    it('completes a checksum the stack left to the device (offload), so the inner segment verifies', async () => {
+      for (const [proto, flow, at] of [['udp', udpFlow, 6], ['tcp', tcpFlow, 16]] as const) {
+        const frame = buildPacket({ src: A, dst: B, protocol: proto, sport: 40001, dport: flow.dstPort, payload: payload(301) });
+        const partial = Buffer.from(frame);
+        partial.writeUInt16BE(0x1234, 14 + 20 + at); // whatever the stack left for the device
+        const s = await seal(partial);
+        expect(s.retval).toBe(TC_ACT_OK);
+        const keys = proto === 'udp' ? i2r : tcpI2r;
+        const inner = espOpen(s.data, keys);
+        expect(inner.frame.equals(frame)).toBe(true); // checksum as a correct stack would have written it
+        expect(l4Checksum(Buffer.from([10, 77, 0, 1]), Buffer.from([10, 77, 0, 2]), proto === 'udp' ? 17 : 6, inner.l4)).toBe(inner.l4.readUInt16BE(at));
+      }
     });
 
     it('uses per-SA sequence numbers that increase by one', async () => {

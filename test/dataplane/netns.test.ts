@@ -16,7 +16,7 @@ import { Dataplane } from '../../src/dataplane/dataplane.js';
 import { espHeader, espOpen, espSeal } from '../../src/dataplane/esp.js';
 import { runHelper } from '../../src/dataplane/helper.js';
 import { saInstallsFor } from '../../src/dataplane/keys.js';
-import { parseFrame } from '../../src/dataplane/packet.js';
+import { l4Checksum, parseFrame } from '../../src/dataplane/packet.js';
 import type { EdgeFlow } from '../../src/dataplane/types.js';
 import { eventOfBytes, pump } from '../../src/make/local.js';
 import { Party } from '../../src/make/party.js';
@@ -330,6 +330,11 @@ describe.skipIf(reason !== undefined)('data plane in network namespaces, keyed b
         expect(k, `ESP with unknown SPI ${spi}`).toBeDefined();
         const opened = espOpen(f, k!);
         if (opened.l4.includes(MARKER)) markersInside++;
+        // The inner segment is what an RFC 4303 host would deliver: its checksum must verify.
+        const inner = parseFrame(opened.frame);
+        const at = inner.protocol === 6 ? 16 : 6;
+        const ip = (a: string): Buffer => Buffer.from(a.split('.').map(Number));
+        expect(l4Checksum(ip(inner.src), ip(inner.dst), inner.protocol, inner.l4)).toBe(inner.l4.readUInt16BE(at));
         esp++;
       } else {
         // Plaintext on the wire: only the control port (A's egress never let anything else out).
