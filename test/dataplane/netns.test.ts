@@ -113,6 +113,8 @@ describe.skipIf(reason !== undefined)('data plane in network namespaces, keyed b
     try {
       a = await Dataplane.load({ pinDir: `/sys/fs/bpf/af-dp-${tag}-a`, ctrlPort: CTRL, netns: net.nsA });
       b = await Dataplane.load({ pinDir: `/sys/fs/bpf/af-dp-${tag}-b`, ctrlPort: CTRL, netns: net.nsB });
+      await a.prepareInterface(net.ifA);
+      await b.prepareInterface(net.ifB);
       await a.attach(net.ifA);
       await b.attach(net.ifB);
       cap = capture(net.nsA, net.ifA, pcap);

@@ -41,9 +41,9 @@ export function createPair(tag: string, subnet: string): NetnsPair {
     sh('ip', ['link', 'add', ifA, 'netns', nsA, 'type', 'veth', 'peer', 'name', ifB, 'netns', nsB]);
     for (const [ns, dev, addr] of [[nsA, ifA, addrA], [nsB, ifB, addrB]] as const) {
       sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-      // One TCP segment per packet: the data plane seals packets, not GSO super-packets.
-      sh('ip', ['-n', ns, 'link', 'set', dev, 'gso_max_segs', '1', 'up']);
+      sh('ip', ['-n', ns, 'link', 'set', dev, 'up']);
       sh('ip', ['-n', ns, 'addr', 'add', `${addr}/24`, 'dev', dev]);
+      // The route MTU leaves room for the ESP overhead (the adapter's prepareInterface does GSO).
       sh('ip', ['-n', ns, 'route', 'replace', `${subnet}.0/24`, 'dev', dev, 'mtu', '1400', 'src', addr]);
     }
   } catch (e) {
