@@ -452,6 +452,7 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
       await expect(Dataplane.load({ pinDir: '/sys/fs/bpf/af-dp-x', ctrlPort: 70000 })).rejects.toMatchObject({ code: 'dataplane.bad-config' });
       await expect(a.attach('af-dp-nosuch0')).rejects.toMatchObject({ code: 'dataplane.attach' });
       await expect(a.attach('bad name')).rejects.toMatchObject({ code: 'dataplane.bad-config' });
+      await expect(a.prepareInterface('af-dp-nosuch0')).rejects.toMatchObject({ code: 'dataplane.attach' });
     });
 
     it('a failed load leaves no pins and a typed error', async () => {
