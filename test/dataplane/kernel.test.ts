@@ -372,6 +372,8 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
 
       // Retire epoch 0: its keys go, and packets under them are refused.
       const before = await a.installed();
+      const oldSlots = before.filter((x) => x.spi === 0x3000 || x.spi === 0x4000).map((x) => x.slot);
+      expect(oldSlots.length).toBe(2);
       for (const sa of e0.a) await a.remove(flow.edge, sa.direction, 0);
       for (const sa of e0.b) await b.remove(flow.edge, sa.direction, 0);
       const late = espSeal(pkt(50), e0.a[0]!, 7);
@@ -379,6 +381,9 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
       expect((await open(late)).retval).toBe(TC_ACT_SHOT);
       expect(delta(c0, await b.counters())).toEqual({ 'in.no_sa': 1 });
       expect((await a.installed()).length).toBe(before.length - 2);
+      // The old keys' crypto contexts are gone: CCM on those slots finds no context.
+      const kat = (slot: number): Buffer => Buffer.concat([Buffer.alloc(14), Buffer.from([slot, 16, 4, 8, 16, 0]), Buffer.alloc(34), Buffer.alloc(32)]);
+      for (const r of await a.testRun('dp_ccm_kat', oldSlots.map(kat))) expect(r.retval).toBe(-3);
       expect(espHeader((await seal(pkt(10))).data).spi).toBe(0x3001);
 
       // Removing the last epoch: the flow is denied, not sent in clear.
