@@ -23,7 +23,7 @@ import { Party } from '../../src/make/party.js';
 import type { EdgeKeys, SaKeys } from '../../src/make/types.js';
 import { makeWorld } from '../make/fixtures.js';
 import { announceSkip, kernelSkipReason, repoRoot } from '../util/env.js';
-import { FramedPipe, type NetnsPair, capture, createPair, peer, readPcap } from './netns.js';
+import { FramedPipe, type NetnsPair, capture, createPair, killAll, peer, readPcap } from './netns.js';
 
 const reason = kernelSkipReason() ?? (spawnSync('tcpdump', ['--version']).status === 0 ? undefined : 'tcpdump is not installed');
 announceSkip('dataplane in network namespaces', reason);
@@ -129,6 +129,7 @@ describe.skipIf(reason !== undefined)('data plane in network namespaces, keyed b
 
   async function teardown(): Promise<void> {
     await cap?.stop().catch(() => undefined);
+    killAll();
     await a?.unload().catch(() => undefined);
     await b?.unload().catch(() => undefined);
     net?.cleanup();

@@ -65,6 +65,14 @@ export interface NsProcess {
   kill(): void;
 }
 
+const live = new Set<NsProcess>();
+
+/** Kills every process started with spawnIn that is still running (teardown after a failure). */
+export function killAll(): void {
+  for (const p of live) p.kill();
+  live.clear();
+}
+
 export function spawnIn(ns: string, cmd: string, args: string[], readyMarker = 'ready'): NsProcess {
   const child = spawn('nsenter', [`--net=/run/netns/${ns}`, cmd, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
@@ -86,16 +94,19 @@ export function spawnIn(ns: string, cmd: string, args: string[], readyMarker = '
       res(code);
     }),
   );
-  return {
+  const proc: NsProcess = {
     child,
     ready,
     exited,
     stdout: () => Buffer.concat(out),
     stderr: () => err,
     kill: () => {
-      if (child.exitCode === null && child.pid !== undefined) child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) child.kill('SIGKILL');
     },
   };
+  live.add(proc);
+  child.on('close', () => live.delete(proc));
+  return proc;
 }
 
 export function peer(ns: string, ...args: string[]): NsProcess {
