@@ -562,7 +562,11 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 	__u16 ports[2];
 	int v;
 
-	if (bpf_skb_load_bytes(skb, L4_OFF, hdr, sizeof(hdr)))
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+
+	if (data + L4_OFF + sizeof(hdr) <= end)
+		__builtin_memcpy(hdr, data + L4_OFF, sizeof(hdr));
+	else if (bpf_skb_load_bytes(skb, L4_OFF, hdr, sizeof(hdr)))
 		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
 	sk.spi = bpf_ntohl(hdr[0]);
 	seq = bpf_ntohl(hdr[1]);
@@ -588,12 +592,15 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 	s = bpf_map_lookup_elem(&dp_scratch, &zero);
 	if (!cs || !s)
 		return verdict(DP_DIR_IN, DP_V_NO_KEY, TC_ACT_SHOT);
-	if (bpf_skb_load_bytes(skb, L4_OFF + DP_ESP_HDR, &s->mac[32], plen) ||
-	    bpf_skb_load_bytes(skb, L4_OFF + DP_ESP_HDR + plen, &s->mac_out[0], DP_ICV))
+	/* Ciphertext and ICV in one copy; the ICV goes to the stack before ccm() reuses the bytes. */
+	if (bpf_skb_load_bytes(skb, L4_OFF + DP_ESP_HDR, &s->mac[32], plen + DP_ICV))
 		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
-	/* mac_out[0..16) holds the received ICV until ccm() overwrites mac_out: keep it on the stack. */
-	d0 = s->mac_out64[0];
-	d1 = s->mac_out64[1];
+	i = 32 + plen;
+	barrier_var(i);
+	if (i > DP_BUF - 16)
+		return verdict(DP_DIR_IN, DP_V_TOO_BIG, TC_ACT_SHOT);
+	__builtin_memcpy(&d0, &s->mac[i], 8);
+	__builtin_memcpy(&d1, &s->mac[i + 8], 8);
 
 	esp_blocks(&p, sa, hdr[0], hdr[1], iv, plen);
 	if (ccm(s, cs, &p, plen, 1))
