@@ -643,21 +643,21 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 	if (v)
 		return verdict(DP_DIR_IN, v, TC_ACT_SHOT);
 
-	/* Plaintext over the ciphertext, drop the ESP header, trim trailer and ICV. */
+	/* Drop the ESP header, trailer and ICV, then write the IPv4 header and the plaintext in one
+	 * store: the header goes into the 20 scratch bytes right before the plaintext (B0 and B1,
+	 * spent), so the packet is rewritten with one adjust_room and one store_bytes. */
 	len &= 0x7ff;
 	if (len > DP_MAX_PT || len == 0)
 		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
-	/* Plaintext over the last len bytes, then cut everything between IP header and it. */
-	if (skb->len != ETH_HLEN + 20 + DP_ESP_HDR + plen + DP_ICV &&
-	    bpf_skb_change_tail(skb, ETH_HLEN + 20 + DP_ESP_HDR + plen + DP_ICV, 0))
-		return verdict(DP_DIR_IN, DP_V_ADJUST_ERR, TC_ACT_SHOT);
-	if (bpf_skb_store_bytes(skb, L4_OFF + DP_ESP_HDR + plen + DP_ICV - len, &s->mac[32], len, 0) ||
-	    bpf_skb_adjust_room(skb, -(__s32)(DP_ESP_HDR + plen + DP_ICV - len), BPF_ADJ_ROOM_NET, 0))
-		return verdict(DP_DIR_IN, DP_V_ADJUST_ERR, TC_ACT_SHOT);
 	k->ip.tot_len = bpf_htons(20 + len);
 	k->ip.protocol = nh;
 	k->ip.check = ip_csum(&k->ip);
-	if (bpf_skb_store_bytes(skb, IP_OFF, &k->ip, sizeof(k->ip), 0))
+	__builtin_memcpy(&s->mac[12], &k->ip, sizeof(k->ip));
+	if (skb->len != ETH_HLEN + 20 + DP_ESP_HDR + plen + DP_ICV &&
+	    bpf_skb_change_tail(skb, ETH_HLEN + 20 + DP_ESP_HDR + plen + DP_ICV, 0))
+		return verdict(DP_DIR_IN, DP_V_ADJUST_ERR, TC_ACT_SHOT);
+	if (bpf_skb_adjust_room(skb, -(__s32)(DP_ESP_HDR + plen + DP_ICV - len), BPF_ADJ_ROOM_NET, 0) ||
+	    bpf_skb_store_bytes(skb, IP_OFF, &s->mac[12], 20 + len, 0))
 		return verdict(DP_DIR_IN, DP_V_ADJUST_ERR, TC_ACT_SHOT);
 	return verdict(DP_DIR_IN, DP_V_OPENED, TC_ACT_OK);
 }
