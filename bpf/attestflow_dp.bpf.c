@@ -385,6 +385,27 @@ static __always_inline void esp_blocks(struct ccm_init *p, const struct dp_sa *s
  * checksum inside ciphertext: without this, the peer (ours or any RFC 4303 host) would get a
  * segment whose checksum does not verify.
  */
+/* The pseudo header's 16-bit words as they lie in memory, summed here rather than by a call. */
+static __always_inline __u64 pseudo_sum(const struct pkt *k, __u32 len)
+{
+	return (k->ip.saddr & 0xffff) + (k->ip.saddr >> 16) + (k->ip.daddr & 0xffff) + (k->ip.daddr >> 16) +
+	       ((__u32)k->ip.protocol << 8) + bpf_htons((__u16)len);
+}
+
+/* Folds an unfolded sum (pseudo header included) and writes the checksum field at off. */
+static __always_inline void csum_put(struct dp_scratch *s, const struct pkt *k, __u32 off, __u64 sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	if (sum == 0 && k->ip.protocol == IPPROTO_UDP)
+		sum = 0xffff; /* 0 would mean "no checksum" */
+	s->mac[32 + off] = sum & 0xff;
+	s->mac[33 + off] = sum >> 8;
+}
+
 static __always_inline int l4_csum(struct dp_scratch *s, const struct pkt *k, __u32 len)
 {
 	__u32 off = k->ip.protocol == IPPROTO_TCP ? 16 : 6, len4 = (len + 3) & ~3U, o, i;
@@ -402,9 +423,7 @@ static __always_inline int l4_csum(struct dp_scratch *s, const struct pkt *k, __
 	s->mac[o] = 0;
 	s->mac[o + 1] = 0;
 	s->mac[o + 2] = 0;
-	/* The pseudo header's 16-bit words as they lie in memory, summed here rather than by a call. */
-	sum = (k->ip.saddr & 0xffff) + (k->ip.saddr >> 16) + (k->ip.daddr & 0xffff) + (k->ip.daddr >> 16) +
-	      ((__u32)k->ip.protocol << 8) + bpf_htons((__u16)len);
+	sum = pseudo_sum(k, len);
 	for (i = 0; i < 3; i++) {
 		__u32 n;
 
@@ -421,14 +440,70 @@ static __always_inline int l4_csum(struct dp_scratch *s, const struct pkt *k, __
 	}
 	if (sum < 0)
 		return -1;
-	sum = (sum & 0xffff) + ((sum >> 16) & 0xffff);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = ~sum & 0xffff;
-	if (sum == 0 && k->ip.protocol == IPPROTO_UDP)
-		sum = 0xffff; /* 0 would mean "no checksum" */
-	s->mac[32 + off] = sum & 0xff;
-	s->mac[33 + off] = sum >> 8;
+	csum_put(s, k, off, sum);
 	return 0;
+}
+
+/*
+ * Small packets: copy the segment into the scratch buffer with direct packet access and sum it for
+ * the checksum in the same pass, instead of bpf_skb_load_bytes plus bpf_csum_diff. Two helper calls
+ * cost more than this loop below DP_FAST_LEN bytes; above it the helpers' memcpy and csum_partial
+ * win, so larger packets keep them. The bytes after len up to the next word are zeroed (the checksum
+ * and the CBC-MAC padding need zeros there). Returns the 64-bit unfolded sum (checksum field
+ * included as it stands), or -1 when the packet is not linear that far (the caller takes the
+ * helper path).
+ */
+#define DP_FAST_LEN 256
+static __always_inline __s64 load_sum_fast(struct __sk_buff *skb, struct dp_scratch *s, __u32 len)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u32 nw = len / 8, r = len & 7, i, o;
+	__u64 sum = 0, w;
+
+	if (len > DP_FAST_LEN || len < 8)
+		return -1;
+	for (i = 0; i < DP_FAST_LEN / 8; i++) {
+		__u8 *p;
+
+		if (i >= nw)
+			break;
+		o = i * 8;
+		barrier_var(o);
+		if (o > DP_FAST_LEN - 8)
+			return -1;
+		p = data + L4_OFF + o;
+		if ((void *)(p + 8) > end)
+			return -1;
+		w = *(__u64 *)p;
+		s->mac64[4 + i] = w;
+		sum += (w & 0xffffffff) + (w >> 32);
+	}
+	if (r) {
+		/* The last r bytes: the packet's last 8 bytes, shifted down, stored over the next word. */
+		__u8 *p;
+
+		o = len - 8;
+		barrier_var(o);
+		if (o > DP_FAST_LEN - 8)
+			return -1;
+		p = data + L4_OFF + o;
+		if ((void *)(p + 8) > end)
+			return -1;
+		w = *(__u64 *)p >> (64 - 8 * r);
+		o = nw;
+		barrier_var(o);
+		if (o > DP_FAST_LEN / 8)
+			return -1;
+		s->mac64[4 + o] = w;
+		sum += (w & 0xffffffff) + (w >> 32);
+	} else {
+		o = nw;
+		barrier_var(o);
+		if (o > DP_FAST_LEN / 8)
+			return -1;
+		s->mac64[4 + o] = 0;
+	}
+	return sum;
 }
 
 static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, __u32 spi)
@@ -440,6 +515,7 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, __u32 spi)
 	struct dp_sa *sa;
 	__u32 zero = 0, len, pad, plen, spi_be, seq_be, i, slot;
 	__u64 seq, iv;
+	__s64 fsum;
 	__u8 nh = k->ip.protocol;
 
 	sa = bpf_map_lookup_elem(&dp_sa, &sk);
@@ -466,13 +542,22 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, __u32 spi)
 	len &= 0x7ff;
 	if (len == 0 || len > DP_MAX_PT)
 		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
-	if (bpf_skb_load_bytes(skb, L4_OFF, &s->mac[32], len))
-		return verdict(DP_DIR_OUT, DP_V_MALFORMED, TC_ACT_SHOT);
 	i = 32 + len;
 	if (i > DP_BUF - 8)
 		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
-	if (l4_csum(s, k, len))
+	fsum = load_sum_fast(skb, s, len);
+	if (fsum >= 0) {
+		/* Take the checksum field out of the sum (the sum included it), then complete it. */
+		__u32 off = nh == IPPROTO_TCP ? 16 : 6;
+		__u16 field;
+
+		if (len < off + 2)
+			return verdict(DP_DIR_OUT, DP_V_MALFORMED, TC_ACT_SHOT);
+		field = s->mac[32 + off] | ((__u16)s->mac[33 + off] << 8);
+		csum_put(s, k, off, (__u64)fsum - field + pseudo_sum(k, len));
+	} else if (bpf_skb_load_bytes(skb, L4_OFF, &s->mac[32], len) || l4_csum(s, k, len)) {
 		return verdict(DP_DIR_OUT, DP_V_MALFORMED, TC_ACT_SHOT);
+	}
 	s->mac[i] = 1;
 	s->mac[i + 1] = 2;
 	s->mac[i + 2] = 3;
