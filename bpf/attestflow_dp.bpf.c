@@ -25,7 +25,6 @@ extern struct bpf_crypto_ctx *bpf_crypto_ctx_create(const struct bpf_crypto_para
 extern void bpf_crypto_ctx_release(struct bpf_crypto_ctx *ctx) __ksym;
 extern int bpf_crypto_encrypt(struct bpf_crypto_ctx *ctx, const struct bpf_dynptr *src,
 			      const struct bpf_dynptr *dst, const struct bpf_dynptr *siv__nullable) __ksym;
-extern int bpf_dynptr_adjust(const struct bpf_dynptr *p, __u32 start, __u32 end) __ksym;
 
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
@@ -168,15 +167,20 @@ static __always_inline void ccm_zero_tail(struct dp_scratch *s, __u32 len)
 	__builtin_memset(&s->mac[off], 0, 16);
 }
 
-static __always_inline int aes_run(struct bpf_crypto_ctx *c, __u8 *src, __u8 *dst, __u32 src_cap, __u32 n,
-				   struct dp_scratch *s, int with_iv)
+/*
+ * One bpf_crypto_encrypt over n bytes of src into dst (cbc: with a zero IV). The dynptrs are made
+ * with the exact length (bounded for the verifier), so there is no bpf_dynptr_adjust call.
+ */
+static __always_inline int aes_run(struct bpf_crypto_ctx *c, __u8 *src, __u8 *dst, __u32 n, struct dp_scratch *s,
+				   int with_iv)
 {
 	struct bpf_dynptr ps, pd, pi;
 
-	bpf_dynptr_from_mem(src, src_cap, 0, &ps);
-	bpf_dynptr_from_mem(dst, src_cap, 0, &pd);
-	if (bpf_dynptr_adjust(&ps, 0, n) || bpf_dynptr_adjust(&pd, 0, n))
+	barrier_var(n);
+	if (n > DP_BUF)
 		return -1;
+	bpf_dynptr_from_mem(src, n, 0, &ps);
+	bpf_dynptr_from_mem(dst, n, 0, &pd);
 	if (!with_iv)
 		return bpf_crypto_encrypt(c, &ps, &pd, NULL);
 	s->iv[0] = 0;
@@ -227,14 +231,14 @@ static __always_inline int ccm(struct dp_scratch *s, struct dp_ctx_slot *cs, con
 	if (len > DP_MAX_PT || nb > DP_MAX_BLOCKS)
 		return -3;
 	ccm_blocks(s, p, nb);
-	err = aes_run(ecb, s->ctr, s->ks, DP_BUF, (nb + 1) * 16, s, 0);
+	err = aes_run(ecb, s->ctr, s->ks, (nb + 1) * 16, s, 0);
 	if (err)
 		return err;
 	if (decrypt)
 		ccm_xor(s, len);
 	ccm_zero_tail(s, len);
 	maclen = 32 + nb * 16;
-	err = aes_run(cbc, s->mac, s->mac_out, DP_BUF, maclen, s, 1);
+	err = aes_run(cbc, s->mac, s->mac_out, maclen, s, 1);
 	if (err)
 		return err;
 	/* T xor S0: the tag. */
@@ -993,9 +997,9 @@ int dp_bench_aes(struct __sk_buff *skb)
 
 	if (!ecb || !cbc)
 		return -2;
-	if (aes_run(ecb, s->ctr, s->ks, DP_BUF, (nb + 1) * 16, s, 0))
+	if (aes_run(ecb, s->ctr, s->ks, (nb + 1) * 16, s, 0))
 		return -3;
-	if (aes_run(cbc, s->mac, s->mac_out, DP_BUF, 32 + nb * 16, s, 1))
+	if (aes_run(cbc, s->mac, s->mac_out, 32 + nb * 16, s, 1))
 		return -3;
 	return 0;
 }
