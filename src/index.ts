@@ -114,6 +114,18 @@ export {
 } from './release/machine.js';
 /** Drives the release machine for one component: audit first, then effects through the agent's port. */
 export { ReleaseController, type ReleasePort, type EstablishedSession, type ReleaseControllerOptions } from './release/controller.js';
+/** Secret-fetch messages over a MAKE session (strict decoding, typed errors). */
+export {
+  encodeReleaseMessage,
+  decodeReleaseMessage,
+  ReleaseProtocolError,
+  MAX_RELEASE_MESSAGE,
+  type ReleaseMessage,
+  type SecretRequest,
+  type SecretDelivery,
+  type SecretRefusal,
+  type SecretRevoked,
+} from './release/protocol.js';
 /** A released secret sealed to one MAKE session. */
 export { sealSecret, openSecret, EnvelopeError, RELEASE_LABEL, type SecretEnvelope } from './release/envelope.js';
 /** The append-only hash-chained audit log and its offline verifier. */

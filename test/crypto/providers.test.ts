@@ -36,6 +36,15 @@ describe('node:crypto and noble providers give byte-identical results', () => {
       expect(hex(ab)).toBe(hex(ba));
     }), { numRuns: 100 });
   });
+  it('generated X25519 key pairs are consistent in both providers', () => {
+    for (const p of [nodeCrypto, nobleCrypto]) {
+      for (let k = 0; k < 20; k++) {
+        const { secret, publicKey } = p.x25519Generate();
+        expect(hex(nobleCrypto.x25519Public(secret))).toBe(hex(publicKey));
+        expect(hex(nodeCrypto.x25519Public(secret))).toBe(hex(publicKey));
+      }
+    }
+  });
   it('X25519 low-order shares fail with the same typed error', () => {
     const zero = new Uint8Array(32);
     const one = new Uint8Array(32); one[0] = 1;
