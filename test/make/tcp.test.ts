@@ -152,7 +152,7 @@ describe('MAKE over real TCP', () => {
     const l = new MakeListener({ ...cfg('beta', w.attesters.beta, w.policy()), attester: hung, timeoutMs: 150, onFailure: (f) => got.push(f) });
     const { port } = await l.listen(0, '127.0.0.1');
     try {
-      const code = await failureOf(runInitiator({ ...cfg('alpha', w.attesters.alpha, w.policy()), host: '127.0.0.1', port, peer: 'beta', epoch: 1, timeoutMs: 1000, retries: 0 }));
+      const code = await failureOf(runInitiator({ ...cfg('alpha', w.attesters.alpha, w.policy()), host: '127.0.0.1', port, peer: 'beta', epoch: 1, timeoutMs: 5000, retries: 0 }));
       expect(code).toBe('make.transport'); // the responder gave up and closed
       expect(got).toEqual([{ code: 'make.timeout' }]);
     } finally {
