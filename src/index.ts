@@ -149,6 +149,19 @@ export {
   type AuditVerdict,
 } from './release/audit.js';
 
+// dataplane
+/**
+ * The eBPF data plane: per-edge ESP (RFC 4303) with AES-CCM (RFC 4309) in tc programs; load,
+ * attach, install/remove keys per edge, direction and epoch, counters, a digest of the loaded
+ * programs for evidence, the RFC 4309 reference codec (node:crypto) and the benchmark.
+ */
+export {
+  Dataplane, DataplaneError, edgeId as dataplaneEdgeNumber, selectorFor, saInstallsFor, espSeal, espOpen, espHeader, buildPacket, parseFrame,
+  benchDataplane, formatDataplaneBench, VERDICTS,
+  type Counters, type DataplaneMeasurement, type DataplaneOptions, type InstalledSa, type MapLayout, type ProgramName,
+  type TestRunResult, type EspKeys, type Opened, type DataplaneBenchResult, type Verdict as PacketVerdict, type EdgeFlow, type SaInstall,
+} from './dataplane/index.js';
+
 // --- model checking (src/model) -------------------------------------------------------------
 /** Breadth-first exhaustive explorer for any finite transition system (exact visited set, digest, shortest counterexamples). */
 export { explore, formatTrace, type TransitionSystem, type Invariant, type ExploreOptions, type ExploreResult, type Violation, type TraceStep as ModelTraceStep } from './model/explorer.js';

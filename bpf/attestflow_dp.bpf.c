@@ -1,0 +1,1005 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * attestflow data plane: per-edge ESP (RFC 4303, transport mode, IPv4) with AES-CCM (RFC 4309:
+ * 16-byte ICV, 3-byte salt, 8-byte explicit IV) in tc programs.
+ *
+ * The kernel exposes only ecb(aes) and cbc(aes) to BPF (bpf_crypto kfuncs), so CCM (RFC 3610) is
+ * built here from them: the CBC-MAC is the last block of cbc(aes) with a zero IV over B0 | B1 | P,
+ * and the CTR keystream is ecb(aes) over the counter blocks A0..An. Crypto needs linear memory, so
+ * every packet is copied into a per-CPU scratch buffer, processed there and written back.
+ *
+ * Egress seals flows on a policy edge; ingress opens ESP by SPI after a 64-packet anti-replay check
+ * and delivers it only when the inner flow is the SA's edge. Everything else IPv4 is dropped except
+ * the MAKE control port (its messages protect themselves) and non-IP frames such as ARP.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "dp_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* The bpf_crypto kfuncs (Linux 6.10+); libbpf-dev 1.1 headers predate them. */
+extern struct bpf_crypto_ctx *bpf_crypto_ctx_create(const struct bpf_crypto_params *params, __u32 params__sz,
+						    int *err) __ksym;
+extern void bpf_crypto_ctx_release(struct bpf_crypto_ctx *ctx) __ksym;
+extern int bpf_crypto_encrypt(struct bpf_crypto_ctx *ctx, const struct bpf_dynptr *src,
+			      const struct bpf_dynptr *dst, const struct bpf_dynptr *siv__nullable) __ksym;
+
+#define TC_ACT_OK 0
+#define TC_ACT_SHOT 2
+#define ETH_HLEN 14
+#define ETH_P_IP 0x0800
+#define ETH_P_ARP 0x0806
+#define IPPROTO_ESP 50
+#define IP_OFF ETH_HLEN
+#define L4_OFF (ETH_HLEN + 20)
+
+struct dp_ctx_slot {
+	struct bpf_crypto_ctx __kptr *ecb;
+	struct bpf_crypto_ctx __kptr *cbc;
+};
+
+/*
+ * The buffers are 8-byte aligned and also typed as __u64 arrays: the mode loops then compile to
+ * 8-byte loads and stores (through a __u8 pointer clang must assume misalignment and emits eight
+ * byte accesses per word, which made the XOR cost more than the AES it wraps).
+ */
+#define U64_VIEW(name) \
+	union { \
+		__u8 name[DP_BUF]; \
+		__u64 name##64[DP_BUF / 8]; \
+	}
+
+struct dp_scratch {
+	__u8 pad[4];
+	/* head and mac are contiguous: once B0 and B1 are spent, head[0..4) + mac[0..32) hold the IPv4
+	 * and ESP headers right before the ciphertext, so the sealed packet is written in one store. */
+	__u8 head[4];
+	U64_VIEW(mac);     /* B0 | B1 | payload (| tag once sealed) */
+	U64_VIEW(mac_out);
+	U64_VIEW(ctr);     /* A0 .. An */
+	U64_VIEW(ks);      /* E(K, A0) .. E(K, An) */
+	__u64 iv[2];
+	__u64 tag[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct dp_sel);
+	__type(value, struct dp_sel_val);
+} dp_sel SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct dp_sa_key);
+	__type(value, struct dp_sa);
+} dp_sa SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct dp_ctx_slot);
+} dp_ctx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dp_cfg);
+} dp_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * DP_V_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} dp_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dp_scratch);
+} dp_scratch SEC(".maps");
+
+static __always_inline int verdict(__u32 dir, __u32 v, int act)
+{
+	__u32 idx = dir * DP_V_MAX + v;
+	__u64 *c = bpf_map_lookup_elem(&dp_counters, &idx);
+
+	if (c)
+		*c += 1; /* per-CPU slot: no atomics needed */
+	return act;
+}
+
+/* ---------------------------------------------------------------- CCM from ecb(aes) and cbc(aes) */
+
+/*
+ * The three blocks that depend on nonce, lengths and associated data, as little-endian 64-bit
+ * words of their bytes: B0, B1 (2-byte length, then up to 14 bytes of associated data) and A0
+ * (counter 0). The ESP path computes them with a few shifts, the known-answer path from bytes.
+ */
+struct ccm_init {
+	__u64 b0[2];
+	__u64 b1[2];
+	__u64 a[2];
+};
+
+/* Writes B0 and B1 into s->mac and A0..An into s->ctr. */
+static __always_inline void ccm_blocks(struct dp_scratch *s, const struct ccm_init *p, __u32 nblocks)
+{
+	__u64 a0 = p->a[0], a1 = p->a[1];
+	__u32 i;
+
+	s->mac64[0] = p->b0[0];
+	s->mac64[1] = p->b0[1];
+	s->mac64[2] = p->b1[0];
+	s->mac64[3] = p->b1[1];
+	/* A_i = A0 with the counter i (< 65536) in its last two bytes, big-endian. Two blocks per
+	 * iteration; at most one block past A_nblocks is written (the buffer has room). */
+	for (i = 0; i <= DP_MAX_BLOCKS; i += 2) {
+		__u32 o = i * 16, j = i + 1;
+
+		if (i > nblocks)
+			break;
+		barrier_var(o); /* keep the bound the verifier must see on the offset itself */
+		if (o > DP_BUF - 32)
+			break;
+		s->ctr64[o / 8] = a0;
+		s->ctr64[o / 8 + 1] = a1 | ((__u64)(i >> 8) << 48) | ((__u64)(i & 0xff) << 56);
+		s->ctr64[o / 8 + 2] = a0;
+		s->ctr64[o / 8 + 3] = a1 | ((__u64)(j >> 8) << 48) | ((__u64)(j & 0xff) << 56);
+	}
+}
+
+/* Zeroes the bytes after the payload up to the next block boundary (CBC-MAC padding). */
+static __always_inline void ccm_zero_tail(struct dp_scratch *s, __u32 len)
+{
+	__u32 off = 32 + len;
+
+	barrier_var(off); /* the compiler may drop this check as implied; the verifier cannot */
+	if (off > DP_BUF - 16)
+		return;
+	__builtin_memset(&s->mac[off], 0, 16);
+}
+
+/*
+ * One bpf_crypto_encrypt over n bytes of src into dst (cbc: with a zero IV). The dynptrs are made
+ * with the exact length (bounded for the verifier), so there is no bpf_dynptr_adjust call.
+ */
+static __always_inline int aes_run(struct bpf_crypto_ctx *c, __u8 *src, __u8 *dst, __u32 n, struct dp_scratch *s,
+				   int with_iv)
+{
+	struct bpf_dynptr ps, pd, pi;
+
+	barrier_var(n);
+	if (n > DP_BUF)
+		return -1;
+	bpf_dynptr_from_mem(src, n, 0, &ps);
+	bpf_dynptr_from_mem(dst, n, 0, &pd);
+	if (!with_iv)
+		return bpf_crypto_encrypt(c, &ps, &pd, NULL);
+	s->iv[0] = 0;
+	s->iv[1] = 0;
+	bpf_dynptr_from_mem(s->iv, 16, 0, &pi);
+	return bpf_crypto_encrypt(c, &ps, &pd, &pi);
+}
+
+/*
+ * XORs the keystream (from A1) into the payload in place, 32 bytes per iteration (BPF has no wider
+ * registers; fewer iterations means fewer loop checks). It may run up to 31 bytes past len: the
+ * buffers have room, and the caller zeroes or overwrites what lies past len.
+ */
+static __always_inline void ccm_xor(struct dp_scratch *s, __u32 len)
+{
+	__u32 i;
+
+	for (i = 0; i < (DP_MAX_PT + 31) / 32; i++) {
+		__u32 o = i * 32;
+
+		if (o >= len)
+			break;
+		barrier_var(o);
+		if (o > DP_MAX_PT)
+			break;
+		s->mac64[4 + o / 8] ^= s->ks64[2 + o / 8];
+		s->mac64[5 + o / 8] ^= s->ks64[3 + o / 8];
+		s->mac64[6 + o / 8] ^= s->ks64[4 + o / 8];
+		s->mac64[7 + o / 8] ^= s->ks64[5 + o / 8];
+	}
+}
+
+/*
+ * Encrypt: s->mac[32..32+len) plaintext -> ciphertext, followed by the m-byte tag.
+ * Decrypt: s->mac[32..32+len) ciphertext -> plaintext, the expected tag in s->tag.
+ * Returns 0, or a negative error from the kernel's AES.
+ */
+static __always_inline int ccm(struct dp_scratch *s, struct dp_ctx_slot *cs, const struct ccm_init *p, __u32 len,
+			       int decrypt)
+{
+	struct bpf_crypto_ctx *ecb = cs->ecb, *cbc = cs->cbc;
+	__u32 nb = (len + 15) / 16, i, maclen;
+	__u64 t0, t1;
+	int err;
+
+	if (!ecb || !cbc)
+		return -2;
+	if (len > DP_MAX_PT || nb > DP_MAX_BLOCKS)
+		return -3;
+	ccm_blocks(s, p, nb);
+	err = aes_run(ecb, s->ctr, s->ks, (nb + 1) * 16, s, 0);
+	if (err)
+		return err;
+	if (decrypt)
+		ccm_xor(s, len);
+	ccm_zero_tail(s, len);
+	maclen = 32 + nb * 16;
+	err = aes_run(cbc, s->mac, s->mac_out, maclen, s, 1);
+	if (err)
+		return err;
+	/* T xor S0: the tag. */
+	i = maclen - 16;
+	barrier_var(i);
+	if (i > DP_BUF - 16)
+		return -3;
+	t0 = s->mac_out64[i / 8] ^ s->ks64[0];
+	t1 = s->mac_out64[i / 8 + 1] ^ s->ks64[1];
+	if (decrypt) {
+		s->tag[0] = t0;
+		s->tag[1] = t1;
+		return 0;
+	}
+	ccm_xor(s, len);
+	i = 32 + len;
+	barrier_var(i);
+	if (i > DP_BUF - 16)
+		return -3;
+	__builtin_memcpy(&s->mac[i], &t0, 8); /* i = 32 + len need not be 8-aligned */
+	__builtin_memcpy(&s->mac[i + 8], &t1, 8);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- packet helpers */
+
+static __always_inline __u16 ip_csum(struct iphdr *ip)
+{
+	__u32 sum = 0;
+	__u16 *w = (__u16 *)ip;
+	int i;
+
+	ip->check = 0;
+#pragma unroll
+	for (i = 0; i < 10; i++)
+		sum += w[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+struct pkt {
+	struct iphdr ip;
+	__u16 sport;
+	__u16 dport;
+};
+
+/* Parses Ethernet + IPv4 (+ ports for TCP/UDP). Returns -1 for non-IPv4 (caller decides), or a verdict. */
+static __always_inline int parse(struct __sk_buff *skb, struct pkt *k, __u32 dir, int *act)
+{
+	__u16 ports[2];
+
+	if (skb->protocol != bpf_htons(ETH_P_IP)) {
+		if (skb->protocol == bpf_htons(ETH_P_ARP)) {
+			*act = verdict(dir, DP_V_PASS_NONIP, TC_ACT_OK);
+			return 1;
+		}
+		*act = verdict(dir, DP_V_DENY, TC_ACT_SHOT);
+		return 1;
+	}
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+
+	/* Direct packet access when the headers are linear (the common case), a copy otherwise. */
+	if (data + L4_OFF + 4 <= end) {
+		__builtin_memcpy(&k->ip, data + IP_OFF, sizeof(k->ip));
+		__builtin_memcpy(ports, data + L4_OFF, sizeof(ports));
+	} else if (bpf_skb_load_bytes(skb, IP_OFF, &k->ip, sizeof(k->ip))) {
+		*act = verdict(dir, DP_V_MALFORMED, TC_ACT_SHOT);
+		return 1;
+	} else if (bpf_skb_load_bytes(skb, L4_OFF, ports, sizeof(ports))) {
+		ports[0] = ports[1] = 0; /* shorter than an L4 header: only fine for non-TCP/UDP */
+	}
+	if (k->ip.version != 4 || k->ip.ihl != 5 ||
+	    bpf_ntohs(k->ip.tot_len) < 20 || skb->len < ETH_HLEN + bpf_ntohs(k->ip.tot_len)) {
+		*act = verdict(dir, DP_V_MALFORMED, TC_ACT_SHOT);
+		return 1;
+	}
+	if (k->ip.frag_off & bpf_htons(0x3fff)) {
+		*act = verdict(dir, DP_V_FRAG, TC_ACT_SHOT);
+		return 1;
+	}
+	k->sport = k->dport = 0;
+	if (k->ip.protocol == IPPROTO_TCP || k->ip.protocol == IPPROTO_UDP) {
+		if (bpf_ntohs(k->ip.tot_len) < 20 + 8) {
+			*act = verdict(dir, DP_V_MALFORMED, TC_ACT_SHOT);
+			return 1;
+		}
+		k->sport = bpf_ntohs(ports[0]);
+		k->dport = bpf_ntohs(ports[1]);
+	}
+	return 0;
+}
+
+static __always_inline struct dp_sel_val *sel_lookup(const struct pkt *k)
+{
+	struct dp_sel sel = {};
+	struct dp_sel_val *v;
+
+	sel.saddr = k->ip.saddr;
+	sel.daddr = k->ip.daddr;
+	sel.proto = k->ip.protocol;
+	sel.port_kind = DP_PORT_DST;
+	sel.port = k->dport;
+	v = bpf_map_lookup_elem(&dp_sel, &sel);
+	if (v)
+		return v;
+	sel.port_kind = DP_PORT_SRC;
+	sel.port = k->sport;
+	return bpf_map_lookup_elem(&dp_sel, &sel);
+}
+
+static __always_inline int is_ctrl(const struct pkt *k)
+{
+	__u32 zero = 0;
+	struct dp_cfg *cfg = bpf_map_lookup_elem(&dp_cfg, &zero);
+
+	if (!cfg || !cfg->ctrl_port)
+		return 0;
+	if (k->ip.protocol != IPPROTO_TCP && k->ip.protocol != IPPROTO_UDP)
+		return 0;
+	return k->sport == cfg->ctrl_port || k->dport == cfg->ctrl_port;
+}
+
+/*
+ * RFC 4309 blocks: nonce = salt (3) | explicit IV (8), L = 4, M = 16, associated data = SPI |
+ * sequence number. iv, spi_be and seq_be hold their bytes in wire order.
+ */
+static __always_inline void esp_blocks(struct ccm_init *p, const struct dp_sa *sa, __u32 spi_be, __u32 seq_be, __u64 iv,
+				       __u32 plen)
+{
+	__u64 salt = sa->salt[0] | ((__u64)sa->salt[1] << 8) | ((__u64)sa->salt[2] << 16);
+
+	/* B0 flags: Adata | (M-2)/2 << 3 | (L-1) = 0x40 | 7 << 3 | 3 = 0x7b; A flags: L-1 = 3. */
+	p->b0[0] = 0x7b | (salt << 8) | (iv << 32);
+	p->b0[1] = (iv >> 32) | ((__u64)bpf_htonl(plen) << 32);
+	p->a[0] = 0x03 | (salt << 8) | (iv << 32);
+	p->a[1] = iv >> 32;
+	/* B1: length 8 (bytes 00 08), SPI, sequence number, zero padding. */
+	p->b1[0] = (0x08ULL << 8) | ((__u64)spi_be << 16) | ((__u64)(seq_be & 0xffff) << 48);
+	p->b1[1] = seq_be >> 16;
+}
+
+/*
+ * Writes n bytes (a multiple of 4) from src to the packet at IP_OFF with direct packet access:
+ * below DP_FAST_STORE bytes this costs less than a bpf_skb_store_bytes call. Returns -1 when the
+ * packet is not linear that far or n is too large; the caller then stores with the helper (which
+ * rewrites everything this may have written).
+ */
+#define DP_FAST_STORE 320
+static __always_inline int store_fast(struct __sk_buff *skb, const __u8 *src, __u32 n)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u32 i, o;
+	__u8 *p;
+
+	if (n > DP_FAST_STORE || n < 8 || (n & 3))
+		return -1;
+	for (i = 0; i < DP_FAST_STORE / 8; i++) {
+		o = i * 8;
+		if (o + 8 > n)
+			break;
+		barrier_var(o);
+		if (o > DP_FAST_STORE - 8)
+			return -1;
+		p = data + IP_OFF + o;
+		if ((void *)(p + 8) > end)
+			return -1;
+		*(__u64 *)p = *(const __u64 *)(src + o);
+	}
+	if (n & 4) {
+		o = n - 4;
+		barrier_var(o);
+		if (o > DP_FAST_STORE - 4)
+			return -1;
+		p = data + IP_OFF + o;
+		if ((void *)(p + 4) > end)
+			return -1;
+		*(__u32 *)p = *(const __u32 *)(src + o);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- egress: seal */
+
+/*
+ * Completes the TCP/UDP checksum of the plaintext in s->mac[32..32+len). With checksum offload
+ * the stack leaves only the pseudo-header sum there for the device to finish, but a device cannot
+ * checksum inside ciphertext: without this, the peer (ours or any RFC 4303 host) would get a
+ * segment whose checksum does not verify.
+ */
+/* The pseudo header's 16-bit words as they lie in memory, summed here rather than by a call. */
+static __always_inline __u64 pseudo_sum(const struct pkt *k, __u32 len)
+{
+	return (k->ip.saddr & 0xffff) + (k->ip.saddr >> 16) + (k->ip.daddr & 0xffff) + (k->ip.daddr >> 16) +
+	       ((__u32)k->ip.protocol << 8) + bpf_htons((__u16)len);
+}
+
+/* Folds an unfolded sum (pseudo header included) and writes the checksum field at off. */
+static __always_inline void csum_put(struct dp_scratch *s, const struct pkt *k, __u32 off, __u64 sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	if (sum == 0 && k->ip.protocol == IPPROTO_UDP)
+		sum = 0xffff; /* 0 would mean "no checksum" */
+	s->mac[32 + off] = sum & 0xff;
+	s->mac[33 + off] = sum >> 8;
+}
+
+static __always_inline int l4_csum(struct dp_scratch *s, const struct pkt *k, __u32 len)
+{
+	__u32 off = k->ip.protocol == IPPROTO_TCP ? 16 : 6, len4 = (len + 3) & ~3U, o, i;
+	__s64 sum;
+
+	if (len < off + 2 || len > DP_MAX_PT)
+		return -1;
+	s->mac[32 + off] = 0;
+	s->mac[33 + off] = 0;
+	/* csum_diff works on 4-byte words: zero the bytes up to the next word (the trailer comes after). */
+	o = 32 + len;
+	barrier_var(o);
+	if (o > DP_BUF - 4)
+		return -1;
+	s->mac[o] = 0;
+	s->mac[o + 1] = 0;
+	s->mac[o + 2] = 0;
+	sum = pseudo_sum(k, len);
+	for (i = 0; i < 3; i++) {
+		__u32 n;
+
+		o = i * 512;
+		if (o >= len4 || sum < 0)
+			break;
+		n = len4 - o;
+		if (n > 512)
+			n = 512;
+		barrier_var(o);
+		if (o > DP_MAX_PT)
+			break;
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&s->mac[32 + o], n, (__u32)sum);
+	}
+	if (sum < 0)
+		return -1;
+	csum_put(s, k, off, sum);
+	return 0;
+}
+
+/*
+ * Small packets: copy the segment into the scratch buffer with direct packet access and sum it for
+ * the checksum in the same pass, instead of bpf_skb_load_bytes plus bpf_csum_diff. Two helper calls
+ * cost more than this loop below DP_FAST_LEN bytes; above it the helpers' memcpy and csum_partial
+ * win, so larger packets keep them. The bytes after len up to the next word are zeroed (the checksum
+ * and the CBC-MAC padding need zeros there). Returns the 64-bit unfolded sum (checksum field
+ * included as it stands), or -1 when the packet is not linear that far (the caller takes the
+ * helper path).
+ */
+#define DP_FAST_LEN 256
+static __always_inline __s64 load_sum_fast(struct __sk_buff *skb, struct dp_scratch *s, __u32 len)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u32 nw = len / 8, r = len & 7, i, o;
+	__u64 sum = 0, w;
+
+	if (len > DP_FAST_LEN || len < 8)
+		return -1;
+	for (i = 0; i < DP_FAST_LEN / 8; i++) {
+		__u8 *p;
+
+		if (i >= nw)
+			break;
+		o = i * 8;
+		barrier_var(o);
+		if (o > DP_FAST_LEN - 8)
+			return -1;
+		p = data + L4_OFF + o;
+		if ((void *)(p + 8) > end)
+			return -1;
+		w = *(__u64 *)p;
+		s->mac64[4 + i] = w;
+		sum += (w & 0xffffffff) + (w >> 32);
+	}
+	if (r) {
+		/* The last r bytes: the packet's last 8 bytes, shifted down, stored over the next word. */
+		__u8 *p;
+
+		o = len - 8;
+		barrier_var(o);
+		if (o > DP_FAST_LEN - 8)
+			return -1;
+		p = data + L4_OFF + o;
+		if ((void *)(p + 8) > end)
+			return -1;
+		w = *(__u64 *)p >> (64 - 8 * r);
+		o = nw;
+		barrier_var(o);
+		if (o > DP_FAST_LEN / 8)
+			return -1;
+		s->mac64[4 + o] = w;
+		sum += (w & 0xffffffff) + (w >> 32);
+	} else {
+		o = nw;
+		barrier_var(o);
+		if (o > DP_FAST_LEN / 8)
+			return -1;
+		s->mac64[4 + o] = 0;
+	}
+	return sum;
+}
+
+static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, __u32 spi)
+{
+	struct dp_sa_key sk = { .spi = spi, .dir = DP_DIR_OUT };
+	struct ccm_init p;
+	struct dp_ctx_slot *cs;
+	struct dp_scratch *s;
+	struct dp_sa *sa;
+	__u32 zero = 0, len, pad, plen, spi_be, seq_be, i, slot;
+	__u64 seq, iv;
+	__s64 fsum;
+	__u8 nh = k->ip.protocol;
+
+	sa = bpf_map_lookup_elem(&dp_sa, &sk);
+	if (!sa)
+		return verdict(DP_DIR_OUT, DP_V_NO_SA, TC_ACT_SHOT);
+	if (skb->gso_size)
+		return verdict(DP_DIR_OUT, DP_V_GSO, TC_ACT_SHOT);
+	len = bpf_ntohs(k->ip.tot_len) - 20;
+	pad = (4 - ((len + 2) & 3)) & 3;
+	plen = len + pad + 2;
+	if (len == 0 || plen > DP_MAX_PT)
+		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
+	slot = sa->slot;
+	cs = bpf_map_lookup_elem(&dp_ctx, &slot);
+	s = bpf_map_lookup_elem(&dp_scratch, &zero);
+	if (!cs || !s)
+		return verdict(DP_DIR_OUT, DP_V_NO_KEY, TC_ACT_SHOT);
+
+	seq = __sync_fetch_and_add(&sa->seq, 1) + 1;
+	if (seq > 0xffffffffULL) /* 32-bit sequence numbers must never wrap: rekey first */
+		return verdict(DP_DIR_OUT, DP_V_SEQ_EXHAUSTED, TC_ACT_SHOT);
+
+	/* Plaintext and the ESP trailer (pad bytes 1, 2, 3, pad length, next header). */
+	len &= 0x7ff;
+	if (len == 0 || len > DP_MAX_PT)
+		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
+	i = 32 + len;
+	if (i > DP_BUF - 8)
+		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
+	fsum = load_sum_fast(skb, s, len);
+	if (fsum >= 0) {
+		/* Take the checksum field out of the sum (the sum included it), then complete it. */
+		__u32 off = nh == IPPROTO_TCP ? 16 : 6;
+		__u16 field;
+
+		if (len < off + 2)
+			return verdict(DP_DIR_OUT, DP_V_MALFORMED, TC_ACT_SHOT);
+		field = s->mac[32 + off] | ((__u16)s->mac[33 + off] << 8);
+		csum_put(s, k, off, (__u64)fsum - field + pseudo_sum(k, len));
+	} else if (bpf_skb_load_bytes(skb, L4_OFF, &s->mac[32], len) || l4_csum(s, k, len)) {
+		return verdict(DP_DIR_OUT, DP_V_MALFORMED, TC_ACT_SHOT);
+	}
+	s->mac[i] = 1;
+	s->mac[i + 1] = 2;
+	s->mac[i + 2] = 3;
+	s->mac[i + pad] = pad;
+	s->mac[i + pad + 1] = nh;
+
+	spi_be = bpf_htonl(spi);
+	seq_be = bpf_htonl((__u32)seq);
+	iv = bpf_cpu_to_be64(seq); /* the explicit IV is the 64-bit counter: unique per key */
+	esp_blocks(&p, sa, spi_be, seq_be, iv, plen);
+	if (ccm(s, cs, &p, plen, 0))
+		return verdict(DP_DIR_OUT, DP_V_CRYPTO_ERR, TC_ACT_SHOT);
+
+	/* B0 and B1 are spent: IPv4 and ESP headers go right before the ciphertext. */
+	k->ip.tot_len = bpf_htons(20 + DP_ESP_HDR + plen + DP_ICV);
+	k->ip.protocol = IPPROTO_ESP;
+	k->ip.check = ip_csum(&k->ip);
+	__builtin_memcpy(&s->head[0], &k->ip, 4);
+	__builtin_memcpy(&s->mac[0], (__u8 *)&k->ip + 4, 16);
+	__builtin_memcpy(&s->mac[16], &spi_be, 4);
+	__builtin_memcpy(&s->mac[20], &seq_be, 4);
+	__builtin_memcpy(&s->mac[24], &iv, 8);
+
+	/* Grow by the whole ESP overhead right after the IP header, then overwrite everything from
+	 * the IP header on: no tail adjustment (which would often reallocate the packet). */
+	if (skb->len != ETH_HLEN + 20 + len && bpf_skb_change_tail(skb, ETH_HLEN + 20 + len, 0))
+		return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
+	if (bpf_skb_adjust_room(skb, DP_ESP_HDR + pad + 2 + DP_ICV, BPF_ADJ_ROOM_NET, 0))
+		return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
+	plen = 20 + DP_ESP_HDR + plen + DP_ICV;
+	barrier_var(plen);
+	if (plen > 20 + DP_ESP_HDR + DP_MAX_PT + DP_ICV)
+		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
+	if (store_fast(skb, &s->head[0], plen) && bpf_skb_store_bytes(skb, IP_OFF, &s->head[0], plen, 0))
+		return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
+	return verdict(DP_DIR_OUT, DP_V_SEALED, TC_ACT_OK);
+}
+
+SEC("tc")
+int dp_egress(struct __sk_buff *skb)
+{
+	struct dp_sel_val *v;
+	struct pkt k;
+	int act;
+
+	if (parse(skb, &k, DP_DIR_OUT, &act))
+		return act;
+	if (is_ctrl(&k))
+		return verdict(DP_DIR_OUT, DP_V_PASS_CTRL, TC_ACT_OK);
+	v = sel_lookup(&k);
+	if (!v || v->dir != DP_DIR_OUT)
+		return verdict(DP_DIR_OUT, DP_V_DENY, TC_ACT_SHOT);
+	if (!v->out_spi)
+		return verdict(DP_DIR_OUT, DP_V_NO_SA, TC_ACT_SHOT);
+	return seal(skb, &k, v->out_spi);
+}
+
+/* ---------------------------------------------------------------- ingress: open */
+
+/*
+ * Copies ciphertext and ICV (n bytes, a multiple of 4) from after the ESP header into the scratch
+ * buffer with direct packet access: cheaper than bpf_skb_load_bytes below DP_FAST_LEN bytes.
+ * Returns -1 when the packet is not linear that far or n is too large (the caller uses the helper).
+ */
+static __always_inline int load_fast(struct __sk_buff *skb, struct dp_scratch *s, __u32 n)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u32 i, o;
+	__u8 *p;
+
+	if (n > DP_FAST_LEN || n < 8 || (n & 3))
+		return -1;
+	for (i = 0; i < DP_FAST_LEN / 8; i++) {
+		o = i * 8;
+		if (o + 8 > n)
+			break;
+		barrier_var(o);
+		if (o > DP_FAST_LEN - 8)
+			return -1;
+		p = data + L4_OFF + DP_ESP_HDR + o;
+		if ((void *)(p + 8) > end)
+			return -1;
+		s->mac64[4 + i] = *(__u64 *)p;
+	}
+	if (n & 4) {
+		o = n - 4;
+		barrier_var(o);
+		if (o > DP_FAST_LEN - 4)
+			return -1;
+		p = data + L4_OFF + DP_ESP_HDR + o;
+		if ((void *)(p + 4) > end)
+			return -1;
+		*(__u32 *)&s->mac[32 + o] = *(__u32 *)p;
+	}
+	return 0;
+}
+
+/* RFC 4303 appendix A2 window check; 0: fresh, else the verdict. */
+static __always_inline int replay_check(__u64 top, __u64 bitmap, __u64 seq)
+{
+	__u64 diff;
+
+	if (seq == 0)
+		return DP_V_OUT_OF_WINDOW;
+	if (seq > top)
+		return 0;
+	diff = top - seq;
+	if (diff >= 64)
+		return DP_V_OUT_OF_WINDOW;
+	if (bitmap & (1ULL << diff))
+		return DP_V_REPLAY;
+	return 0;
+}
+
+static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
+{
+	struct dp_sa_key sk = { .dir = DP_DIR_IN };
+	struct ccm_init p;
+	struct dp_ctx_slot *cs;
+	struct dp_scratch *s;
+	struct dp_sa *sa;
+	__u32 hdr[4], zero = 0, plen, len, slot, i;
+	__u64 seq, iv, d0, d1;
+	__u8 padlen, nh;
+	__u16 ports[2];
+	int v;
+
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+
+	if (data + L4_OFF + sizeof(hdr) <= end)
+		__builtin_memcpy(hdr, data + L4_OFF, sizeof(hdr));
+	else if (bpf_skb_load_bytes(skb, L4_OFF, hdr, sizeof(hdr)))
+		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
+	sk.spi = bpf_ntohl(hdr[0]);
+	seq = bpf_ntohl(hdr[1]);
+	__builtin_memcpy(&iv, &hdr[2], 8);
+	sa = bpf_map_lookup_elem(&dp_sa, &sk);
+	if (!sa)
+		return verdict(DP_DIR_IN, DP_V_NO_SA, TC_ACT_SHOT);
+	v = replay_check(sa->seq, sa->bitmap, seq);
+	if (v)
+		return verdict(DP_DIR_IN, v, TC_ACT_SHOT);
+
+	len = bpf_ntohs(k->ip.tot_len);
+	if (len < 20 + DP_ESP_HDR + DP_ICV + 4)
+		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
+	plen = len - 20 - DP_ESP_HDR - DP_ICV;
+	if (plen & 3)
+		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
+	plen &= 0x7ff;
+	if (plen < 4 || plen > DP_MAX_PT)
+		return verdict(DP_DIR_IN, DP_V_TOO_BIG, TC_ACT_SHOT);
+	slot = sa->slot;
+	cs = bpf_map_lookup_elem(&dp_ctx, &slot);
+	s = bpf_map_lookup_elem(&dp_scratch, &zero);
+	if (!cs || !s)
+		return verdict(DP_DIR_IN, DP_V_NO_KEY, TC_ACT_SHOT);
+	/* Ciphertext and ICV in one copy; the ICV goes to the stack before ccm() reuses the bytes. */
+	if (load_fast(skb, s, plen + DP_ICV) && bpf_skb_load_bytes(skb, L4_OFF + DP_ESP_HDR, &s->mac[32], plen + DP_ICV))
+		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
+	i = 32 + plen;
+	barrier_var(i);
+	if (i > DP_BUF - 16)
+		return verdict(DP_DIR_IN, DP_V_TOO_BIG, TC_ACT_SHOT);
+	__builtin_memcpy(&d0, &s->mac[i], 8);
+	__builtin_memcpy(&d1, &s->mac[i + 8], 8);
+
+	esp_blocks(&p, sa, hdr[0], hdr[1], iv, plen);
+	if (ccm(s, cs, &p, plen, 1))
+		return verdict(DP_DIR_IN, DP_V_CRYPTO_ERR, TC_ACT_SHOT);
+	if (((d0 ^ s->tag[0]) | (d1 ^ s->tag[1])) != 0)
+		return verdict(DP_DIR_IN, DP_V_AUTH_FAIL, TC_ACT_SHOT);
+
+	/* Authentic. Trailer, then the inner flow must be exactly this SA's edge. */
+	i = 32 + plen - 2;
+	if (i > DP_BUF - 2)
+		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
+	padlen = s->mac[i];
+	nh = s->mac[i + 1];
+	if (padlen + 2 > plen)
+		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
+	len = plen - 2 - padlen;
+	if ((nh != IPPROTO_TCP && nh != IPPROTO_UDP) || len < 8)
+		return verdict(DP_DIR_IN, DP_V_WRONG_EDGE, TC_ACT_SHOT);
+	__builtin_memcpy(ports, &s->mac[32], 4);
+	k->sport = bpf_ntohs(ports[0]);
+	k->dport = bpf_ntohs(ports[1]);
+	if (sa->inner.saddr != k->ip.saddr || sa->inner.daddr != k->ip.daddr || sa->inner.proto != nh ||
+	    sa->inner.port != (sa->inner.port_kind == DP_PORT_DST ? k->dport : k->sport))
+		return verdict(DP_DIR_IN, DP_V_WRONG_EDGE, TC_ACT_SHOT);
+
+	/* Commit to the window only now, under the lock, re-checking against concurrent packets. */
+	bpf_spin_lock(&sa->lock);
+	v = replay_check(sa->seq, sa->bitmap, seq);
+	if (!v) {
+		if (seq > sa->seq) {
+			__u64 shift = seq - sa->seq;
+
+			sa->bitmap = shift >= 64 ? 1 : (sa->bitmap << shift) | 1;
+			sa->seq = seq;
+		} else {
+			sa->bitmap |= 1ULL << (sa->seq - seq);
+		}
+	}
+	bpf_spin_unlock(&sa->lock);
+	if (v)
+		return verdict(DP_DIR_IN, v, TC_ACT_SHOT);
+
+	/* Drop the ESP header, trailer and ICV, then write the IPv4 header and the plaintext in one
+	 * store: the header goes into the 20 scratch bytes right before the plaintext (B0 and B1,
+	 * spent), so the packet is rewritten with one adjust_room and one store_bytes. */
+	len &= 0x7ff;
+	if (len > DP_MAX_PT || len == 0)
+		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
+	k->ip.tot_len = bpf_htons(20 + len);
+	k->ip.protocol = nh;
+	k->ip.check = ip_csum(&k->ip);
+	__builtin_memcpy(&s->mac[12], &k->ip, sizeof(k->ip));
+	if (skb->len != ETH_HLEN + 20 + DP_ESP_HDR + plen + DP_ICV &&
+	    bpf_skb_change_tail(skb, ETH_HLEN + 20 + DP_ESP_HDR + plen + DP_ICV, 0))
+		return verdict(DP_DIR_IN, DP_V_ADJUST_ERR, TC_ACT_SHOT);
+	if (bpf_skb_adjust_room(skb, -(__s32)(DP_ESP_HDR + plen + DP_ICV - len), BPF_ADJ_ROOM_NET, 0) ||
+	    (store_fast(skb, &s->mac[12], 20 + len) && bpf_skb_store_bytes(skb, IP_OFF, &s->mac[12], 20 + len, 0)))
+		return verdict(DP_DIR_IN, DP_V_ADJUST_ERR, TC_ACT_SHOT);
+	return verdict(DP_DIR_IN, DP_V_OPENED, TC_ACT_OK);
+}
+
+SEC("tc")
+int dp_ingress(struct __sk_buff *skb)
+{
+	struct dp_sel_val *v;
+	struct pkt k;
+	int act;
+
+	if (parse(skb, &k, DP_DIR_IN, &act))
+		return act;
+	if (k.ip.protocol == IPPROTO_ESP)
+		return open(skb, &k);
+	if (is_ctrl(&k))
+		return verdict(DP_DIR_IN, DP_V_PASS_CTRL, TC_ACT_OK);
+	v = sel_lookup(&k);
+	if (v)
+		return verdict(DP_DIR_IN, DP_V_PLAINTEXT_ON_EDGE, TC_ACT_SHOT);
+	return verdict(DP_DIR_IN, DP_V_DENY, TC_ACT_SHOT);
+}
+
+/* ---------------------------------------------------------------- crypto contexts (SYSCALL) */
+
+SEC("syscall")
+int dp_ctx_set(struct dp_ctx_req *req)
+{
+	struct bpf_crypto_params params = {
+		.type = "skcipher",
+	};
+	struct bpf_crypto_ctx *ecb = NULL, *cbc = NULL, *old;
+	struct dp_ctx_slot *cs;
+	__u32 slot = req->slot;
+	int err = 0;
+
+	cs = bpf_map_lookup_elem(&dp_ctx, &slot);
+	if (!cs) {
+		req->err = -22;
+		return 0;
+	}
+	if (req->op == 1) {
+		if (req->key_len != 16 && req->key_len != 24 && req->key_len != 32) {
+			req->err = -22;
+			return 0;
+		}
+		params.key_len = req->key_len;
+		__builtin_memcpy(params.key, req->key, 32);
+		__builtin_memcpy(params.algo, "ecb(aes)", 9);
+		ecb = bpf_crypto_ctx_create(&params, sizeof(params), &err);
+		if (!ecb) {
+			req->err = err ? err : -12;
+			return 0;
+		}
+		__builtin_memcpy(params.algo, "cbc(aes)", 9);
+		cbc = bpf_crypto_ctx_create(&params, sizeof(params), &err);
+		__builtin_memset(params.key, 0, sizeof(params.key));
+		if (!cbc) {
+			bpf_crypto_ctx_release(ecb);
+			req->err = err ? err : -12;
+			return 0;
+		}
+	}
+	/* Swap both in (or out, when clearing) and release whatever was there: no key stays behind. */
+	old = bpf_kptr_xchg(&cs->ecb, ecb);
+	if (old)
+		bpf_crypto_ctx_release(old);
+	old = bpf_kptr_xchg(&cs->cbc, cbc);
+	if (old)
+		bpf_crypto_ctx_release(old);
+	req->err = 0;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- test and benchmark programs */
+
+/* CCM known answers (RFC 3610 packets) through the same ccm() the ESP path uses. */
+SEC("tc")
+int dp_ccm_kat(struct __sk_buff *skb)
+{
+	struct dp_kat_hdr h;
+	struct ccm_init p;
+	__u8 b0[16] = {}, b1[16] = {}, a[16] = {};
+	struct dp_ctx_slot *cs;
+	struct dp_scratch *s;
+	__u32 zero = 0, slot, len;
+	__u64 d0 = 0, d1 = 0;
+
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, &h, sizeof(h)))
+		return -1;
+	len = h.len & 0x7ff;
+	if (len > DP_MAX_PT || len == 0 || h.m < 4 || h.m > 16 || (h.m & 1) || h.l < 2 || h.l > 4 ||
+	    h.aad_len == 0 || h.aad_len > 14)
+		return -22;
+	slot = h.slot;
+	cs = bpf_map_lookup_elem(&dp_ctx, &slot);
+	s = bpf_map_lookup_elem(&dp_scratch, &zero);
+	if (!cs || !s)
+		return -2;
+	/* Generic RFC 3610 blocks from bytes. The request must zero-fill nonce and aad beyond their
+	 * lengths (the nonce's tail is the length field's head); enforce it rather than trust. */
+	if (h.l >= 3 && h.nonce[12])
+		return -22;
+	if (h.l >= 4 && h.nonce[11])
+		return -22;
+	b0[0] = 0x40 | ((((__u32)h.m - 2) >> 1) << 3) | ((__u32)h.l - 1);
+	a[0] = h.l - 1;
+	__builtin_memcpy(&b0[1], h.nonce, 13);
+	__builtin_memcpy(&a[1], h.nonce, 13);
+	b0[14] = len >> 8; /* len < 65536: only the last two length bytes can be non-zero */
+	b0[15] = len & 0xff;
+	b1[1] = h.aad_len;
+	__builtin_memcpy(&b1[2], h.aad, 14);
+	__builtin_memcpy(p.b0, b0, 16);
+	__builtin_memcpy(p.b1, b1, 16);
+	__builtin_memcpy(p.a, a, 16);
+	if (bpf_skb_load_bytes(skb, ETH_HLEN + sizeof(h), &s->mac[32], len))
+		return -5;
+	if (h.decrypt) {
+		if (bpf_skb_load_bytes(skb, ETH_HLEN + sizeof(h) + len, &s->mac_out[0], 16))
+			return -5;
+		d0 = s->mac_out64[0];
+		d1 = s->mac_out64[1];
+	}
+	if (ccm(s, cs, &p, len, h.decrypt))
+		return -3;
+	if (h.decrypt) {
+		/* Compare the first m bytes of the tag. */
+		__u64 m0 = h.m >= 8 ? ~0ULL : (1ULL << (h.m * 8)) - 1;
+		__u64 m1 = h.m <= 8 ? 0 : (h.m == 16 ? ~0ULL : (1ULL << ((h.m - 8) * 8)) - 1);
+
+		if (bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(h), &s->mac[32], len, 0))
+			return -5;
+		return (((d0 ^ s->tag[0]) & m0) | ((d1 ^ s->tag[1]) & m1)) ? 1 : 0;
+	}
+	if (bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(h), &s->mac[32], len + 16, 0))
+		return -5;
+	return 0;
+}
+
+/*
+ * The baseline for `bench dataplane`: exactly the kernel AES work CCM needs for a packet of this
+ * size (ECB over the counter blocks, CBC over B0 | B1 | payload), with no packet handling around it.
+ */
+SEC("tc")
+int dp_bench_aes(struct __sk_buff *skb)
+{
+	struct dp_ctx_slot *cs;
+	struct dp_scratch *s;
+	struct dp_cfg *cfg;
+	__u32 zero = 0, slot, len, plen, nb;
+
+	cfg = bpf_map_lookup_elem(&dp_cfg, &zero);
+	if (!cfg)
+		return -1;
+	slot = cfg->bench_slot;
+	cs = bpf_map_lookup_elem(&dp_ctx, &slot);
+	s = bpf_map_lookup_elem(&dp_scratch, &zero);
+	if (!cs || !s)
+		return -2;
+	/* Same ciphertext length as seal() gives an IPv4 packet of this size. */
+	if (skb->len < L4_OFF + 1)
+		return -22;
+	len = skb->len - L4_OFF;
+	plen = len + ((4 - ((len + 2) & 3)) & 3) + 2;
+	if (plen > DP_MAX_PT)
+		return -22;
+	nb = (plen + 15) / 16;
+	struct bpf_crypto_ctx *ecb = cs->ecb, *cbc = cs->cbc;
+
+	if (!ecb || !cbc)
+		return -2;
+	if (aes_run(ecb, s->ctr, s->ks, (nb + 1) * 16, s, 0))
+		return -3;
+	if (aes_run(cbc, s->mac, s->mac_out, 32 + nb * 16, s, 1))
+		return -3;
+	return 0;
+}
