@@ -29,6 +29,8 @@ export interface PolicySpec {
   readonly components: Readonly<Record<string, ComponentSpec>>;
   /** Directed edges `[from, to]` the policy allows (from = initiator). */
   readonly edges: readonly (readonly [string, string])[];
+  /** Components the policy has revoked (a handshake with one must fail). */
+  readonly revoked?: readonly string[];
 }
 
 /** The software TEE a party runs in: the trusted root and this party's own attester. */
@@ -226,7 +228,9 @@ export function parseRunnerLine(line: string): RunnerMessage {
       if (!Array.isArray(suites) || suites.length === 0 || !suites.every((s) => typeof s === 'string')) fail('field "suites" must be a non-empty array of strings', line);
       const p = v.policy;
       if (!obj(p)) fail('field "policy" must be an object', line);
-      onlyKeys(p, ['digest', 'version', 'components', 'edges'], line);
+      onlyKeys(p, ['digest', 'version', 'components', 'edges', 'revoked'], line);
+      const revoked = p.revoked;
+      if (revoked !== undefined && !(Array.isArray(revoked) && revoked.every((x) => typeof x === 'string'))) fail('field "policy.revoked" must be an array of strings', line);
       const comps = p.components;
       if (!obj(comps)) fail('field "policy.components" must be an object', line);
       const components: Record<string, ComponentSpec> = {};
@@ -247,7 +251,13 @@ export function parseRunnerLine(line: string): RunnerMessage {
         self: str(v, 'self', line),
         epoch: uint(v, 'epoch', line),
         suites: suites as string[],
-        policy: { digest: hex(p, 'digest', line, 32), version: uint(p, 'version', line), components, edges: edges as [string, string][] },
+        policy: {
+          digest: hex(p, 'digest', line, 32),
+          version: uint(p, 'version', line),
+          components,
+          edges: edges as [string, string][],
+          ...(revoked === undefined ? {} : { revoked: revoked as string[] }),
+        },
         tee: {
           platform: 'sim' as const,
           rootPublicKey: hex(t, 'rootPublicKey', line),
