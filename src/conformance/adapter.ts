@@ -24,7 +24,10 @@ export async function runAdapter(input: Readable, output: Writable, defences: De
     if (step.done === undefined) return;
     sessions.delete(session);
     if (step.done.outcome === 'keys') write({ op: 'keys', session, keys: keysToWire(step.done.keys) });
-    else write({ op: 'error', session, code: step.done.code, message: step.done.message });
+    else {
+      const d = step.done;
+      write(d.detail === undefined ? { op: 'error', session, code: d.code, message: d.message } : { op: 'error', session, code: d.code, detail: d.detail, message: d.message });
+    }
   };
   const handle = async (m: RunnerMessage): Promise<void> => {
     switch (m.op) {

@@ -20,7 +20,9 @@ import type { SetupMessage } from './protocol.js';
 import { type Bytes, type Tee, bytesCrypto, decodeMessage, encodeMessage, teeFromSetup } from './reference.js';
 
 /** How a session ended. */
-export type PartyDone = { readonly outcome: 'keys'; readonly keys: EdgeKeys } | { readonly outcome: 'error'; readonly code: string; readonly message: string };
+export type PartyDone =
+  | { readonly outcome: 'keys'; readonly keys: EdgeKeys }
+  | { readonly outcome: 'error'; readonly code: string; readonly detail?: string; readonly message: string };
 
 /** What one step of a party produced: frames to put on the network and, at the end, its outcome. */
 export interface PartyStep {
@@ -119,6 +121,8 @@ class MachineParty implements Party {
 
   async receive(frame: Uint8Array): Promise<PartyStep> {
     const out: Uint8Array[] = [];
+    // A responder needs no start: its first event is message 1.
+    if (this.snapshot === undefined) out.push(...(await this.start()).send);
     if (this.done !== undefined) return this.step(out);
     let m: MakeMessage<Uint8Array>;
     try {
@@ -187,7 +191,10 @@ class MachineParty implements Party {
           this.done = { outcome: 'keys', keys: toEdgeKeys(e.params.keys) };
           break;
         case 'fail':
-          this.done = { outcome: 'error', code: e.params.code, message: e.params.detail === undefined ? e.params.code : `${e.params.code} (${e.params.detail})` };
+          this.done =
+            e.params.detail === undefined
+              ? { outcome: 'error', code: e.params.code, message: e.params.code }
+              : { outcome: 'error', code: e.params.code, detail: e.params.detail, message: `${e.params.code} (${e.params.detail})` };
           break;
       }
     }

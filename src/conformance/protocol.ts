@@ -100,7 +100,7 @@ export type ImplMessage =
   | { readonly op: 'hello'; readonly protocol: string; readonly impl?: string }
   | { readonly op: 'send'; readonly session: string; readonly frame: string }
   | { readonly op: 'keys'; readonly session: string; readonly keys: WireEdgeKeys }
-  | { readonly op: 'error'; readonly session: string; readonly code: string; readonly message?: string };
+  | { readonly op: 'error'; readonly session: string; readonly code: string; readonly detail?: string; readonly message?: string };
 
 const HEX = /^(?:[0-9a-f]{2})*$/;
 
@@ -179,12 +179,19 @@ export function parseImplLine(line: string): ImplMessage {
       };
     }
     case 'error': {
-      onlyKeys(v, ['op', 'session', 'code', 'message'], line);
-      const message = v.message;
+      onlyKeys(v, ['op', 'session', 'code', 'detail', 'message'], line);
+      const { message, detail } = v;
       if (message !== undefined && typeof message !== 'string') fail('field "message" must be a string', line);
+      if (detail !== undefined && typeof detail !== 'string') fail('field "detail" must be a string', line);
       const code = str(v, 'code', line);
       if (!/^[a-z0-9-]+(?:\.[a-z0-9-]+)+$/.test(code)) fail('field "code" must be a dotted lowercase code', line);
-      return message === undefined ? { op, session: str(v, 'session', line), code } : { op, session: str(v, 'session', line), code, message };
+      return {
+        op,
+        session: str(v, 'session', line),
+        code,
+        ...(detail === undefined ? {} : { detail }),
+        ...(message === undefined ? {} : { message }),
+      };
     }
     default:
       fail(`unknown op "${op}"`, line);

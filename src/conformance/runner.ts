@@ -30,7 +30,9 @@ export interface ConformanceCase {
 }
 
 /** The outcome of one session of the implementation under test. */
-export type Outcome = { readonly outcome: 'keys'; readonly keys: WireEdgeKeys } | { readonly outcome: 'error'; readonly code: string; readonly message?: string };
+export type Outcome =
+  | { readonly outcome: 'keys'; readonly keys: WireEdgeKeys }
+  | { readonly outcome: 'error'; readonly code: string; readonly detail?: string; readonly message?: string };
 
 /** Raised by a case when the implementation did something the case rules out (beyond the final outcome). */
 export class CaseFailure extends Error {}
@@ -53,14 +55,17 @@ export class CaseContext {
    * Reads the implementation's next line for `session`: a frame to send, or its final outcome.
    * Lines of other sessions are recorded (frames are queued per session) so cases may interleave.
    */
-  async read(session: string): Promise<ImplMessage> {
+  async read(session: string, timeoutMs = this.timeoutMs): Promise<ImplMessage> {
     const pending = this.pendingFrames.get(session);
     if (pending !== undefined && pending.length > 0) return pending.shift() as ImplMessage;
     for (;;) {
-      const m = await this.impl.next(this.timeoutMs);
+      const m = await this.impl.next(timeoutMs);
       if (m.op === 'hello') throw new ConformanceError('conformance.protocol', 'unexpected hello');
       if (m.op === 'keys') this.outcomes.set(m.session, { outcome: 'keys', keys: m.keys });
-      if (m.op === 'error') this.outcomes.set(m.session, m.message === undefined ? { outcome: 'error', code: m.code } : { outcome: 'error', code: m.code, message: m.message });
+      if (m.op === 'error') {
+        const { op: _op, session: _s, ...rest } = m;
+        this.outcomes.set(m.session, { outcome: 'error', ...rest });
+      }
       if (m.session === session) return m;
       if (m.op === 'send') {
         const q = this.pendingFrames.get(m.session) ?? [];
@@ -110,7 +115,7 @@ export interface CaseResult {
 }
 
 function describe(o: Outcome): string {
-  return o.outcome === 'keys' ? `keys for ${o.keys.edge} epoch ${o.keys.epoch}` : `error ${o.code}`;
+  return o.outcome === 'keys' ? `keys for ${o.keys.edge} epoch ${o.keys.epoch}` : `error ${o.code}${o.detail === undefined ? '' : ` (${o.detail})`}`;
 }
 
 /** Judges a session's outcome against the case's expectation; returns a failure reason or undefined. */
