@@ -8,7 +8,7 @@ import { ALL_DEFENCES, type Defences } from '../make/types.js';
 import type { MakeMessage } from '../make/messages.js';
 import { type Party, type PartyDone, type PartyOptions, createParty } from './party.js';
 import type { SetupMessage } from './protocol.js';
-import { decodeMessage, encodeMessage, fixedEvidenceTee, oversizeMessage, teeFromSetup } from './reference.js';
+import { decodeMessage, encodeMessage, oversizeMessage, replayingAttester } from './reference.js';
 import { CaseFailure, type CaseContext, type ConformanceCase, type Expectation } from './runner.js';
 import { type PartySpec, OTHER_ROOT_SEED, componentSpec, policy, setupFor, tee } from './world.js';
 import { diffKeys, keysToWire } from './wire-keys.js';
@@ -262,7 +262,7 @@ export const CASES: readonly ConformanceCase[] = [
       // Session 2: the attacker (no TEE) plays bob with its own share and the old evidence.
       await againstResponder(ctx, 'new', () => {
         const s = setupFor({ session: 'new', role: 'responder', self: 'bob', random: 'attacker' });
-        return createParty(s, LAX, { tee: fixedEvidenceTee(teeFromSetup(s), recorded) });
+        return createParty(s, LAX, { attester: replayingAttester(recorded) });
       });
     },
   },
@@ -282,7 +282,7 @@ export const CASES: readonly ConformanceCase[] = [
         const m2 = (await bob.party.receive(relayed)).send[0];
         if (m2 === undefined) throw new CaseFailure('the genuine bob did not answer the relayed message 1');
         const s = setupFor({ session: 'c', role: 'responder', self: 'bob', random: 'attacker r' });
-        return createParty(s, LAX, { tee: fixedEvidenceTee(teeFromSetup(s), evidenceOf(m2)) });
+        return createParty(s, LAX, { attester: replayingAttester(evidenceOf(m2)) });
       }),
   },
   {
@@ -297,7 +297,7 @@ export const CASES: readonly ConformanceCase[] = [
       const frames = await referenceRun(alice.party, carol.party);
       const aliceEvidence = evidenceOf(frames[2] as Bytes);
       const s = setupFor({ session: 'c', role: 'initiator', self: 'alice', peer: 'bob', random: 'attacker i' });
-      await againstInitiator(ctx, 'c', createParty(s, LAX, { tee: fixedEvidenceTee(teeFromSetup(s), aliceEvidence) }));
+      await againstInitiator(ctx, 'c', createParty(s, LAX, { attester: replayingAttester(aliceEvidence) }));
     },
   },
   {

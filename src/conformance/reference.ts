@@ -3,13 +3,13 @@
  * the bytes crypto of the machines, the wire codec, and the software TEE built from a setup line.
  * Attack helpers (evidence replay, oversize frames) live here too because they need the same codecs.
  */
-import { SimRoot, SimVerifier } from '../attestation/sim/index.js';
+import { SimRoot, type SimAttester } from '../attestation/sim/index.js';
+import type { Attester } from '../attestation/types.js';
 import { AttestflowError } from '../errors.js';
 import { bytesCrypto as makeBytesCrypto } from '../make/bytes-crypto.js';
-import type { VerifiedClaims } from '../make/machines/common.js';
 import type { MakeCrypto } from '../make/machines/values.js';
 import type { MakeMessage } from '../make/messages.js';
-import { decodeEvidence, decodeMessage as wireDecode, encodeCanonical, encodeEvidence, encodeMessage as wireEncode, LIMITS } from '../wire/index.js';
+import { decodeEvidence, decodeMessage as wireDecode, encodeCanonical, encodeMessage as wireEncode, LIMITS } from '../wire/index.js';
 import type { SetupMessage } from './protocol.js';
 
 export type Bytes = Uint8Array;
@@ -29,45 +29,25 @@ export function decodeMessage(frame: Bytes): MakeMessage<Bytes> {
   return wireDecode(frame);
 }
 
-/** A party's TEE as the driver sees it: make encoded evidence, verify a peer's into claims. */
-export interface Tee {
-  /** The attester's device public key, hex (for vectors). */
-  readonly publicKey: string;
-  attest(reportData: Bytes): Promise<Bytes>;
-  verify(evidence: Bytes): Promise<VerifiedClaims>;
-}
-
 /** The sim root public key for a seed, hex. */
 export function simRootPublicKey(seedHex: string): string {
   return hex(SimRoot.fromSeed(unhex(seedHex)).publicKey);
 }
 
-/** The software TEE a setup line describes: attester launched under `rootSeed`, verifier trusting `rootPublicKey`. */
-export function teeFromSetup(s: SetupMessage): Tee {
-  const deviceSeed = unhex(s.tee.attesterSeed);
-  const attester = SimRoot.fromSeed(unhex(s.tee.rootSeed)).launch({ measurement: unhex(s.tee.measurement), role: unhex(s.tee.role), deviceSeed });
-  const verifier = new SimVerifier([unhex(s.tee.rootPublicKey)]);
-  const publicKey = hex(SimRoot.fromSeed(deviceSeed).publicKey);
-  return {
-    publicKey,
-    attest: async (reportData) => encodeEvidence(await attester.attest(reportData)),
-    async verify(evidence) {
-      const c = await verifier.verify(decodeEvidence(evidence));
-      return {
-        platform: c.platform,
-        measurement: c.measurement,
-        role: c.role,
-        debug: c.debug,
-        reportData: unhex(c.reportData),
-        ...(c.signer === undefined ? {} : { signer: c.signer }),
-      };
-    },
-  };
+/** The attester of the software TEE a setup line describes (launched under `rootSeed`). */
+export function simAttesterFromSetup(s: SetupMessage): SimAttester {
+  return SimRoot.fromSeed(unhex(s.tee.rootSeed)).launch({ measurement: unhex(s.tee.measurement), role: unhex(s.tee.role), deviceSeed: unhex(s.tee.attesterSeed) });
 }
 
-/** The attacker's TEE: whatever it is asked to attest, it presents `evidence` recorded elsewhere. */
-export function fixedEvidenceTee(inner: Tee, evidence: Bytes): Tee {
-  return { publicKey: inner.publicKey, attest: async () => evidence, verify: (e) => inner.verify(e) };
+/** The public key of a sim TEE's device (attestation) key, hex. */
+export function simDevicePublicKey(s: SetupMessage): string {
+  return hex(SimRoot.fromSeed(unhex(s.tee.attesterSeed)).publicKey);
+}
+
+/** The attacker's attester: whatever it is asked to attest, it presents `evidence` recorded elsewhere. */
+export function replayingAttester(evidence: Bytes): Attester {
+  const ev = decodeEvidence(evidence);
+  return { platform: ev.platform, attest: async () => ev };
 }
 
 /**

@@ -12,7 +12,7 @@ import { ALL_DEFENCES } from '../make/types.js';
 import { CASES } from './cases.js';
 import { createParty } from './party.js';
 import { PROTOCOL_ID, type SetupMessage } from './protocol.js';
-import { bytesCrypto, encodeMessage, teeFromSetup } from './reference.js';
+import { bytesCrypto, encodeMessage, simDevicePublicKey } from './reference.js';
 import { derive, setupFor } from './world.js';
 import { keysToWire } from './wire-keys.js';
 
@@ -143,7 +143,7 @@ async function transcript(initiator: SetupMessage, responder: SetupMessage): Pro
   }
   if (iDone?.outcome !== 'keys' || rDone?.outcome !== 'keys') throw new Error('reference transcript did not complete');
   // The sim TEE's public identity, so an implementation can check it verifies the evidence in the frames.
-  const teeId = (s: SetupMessage) => ({ rootPublicKey: s.tee.rootPublicKey, attesterPublicKey: teeFromSetup(s).publicKey });
+  const teeId = (s: SetupMessage) => ({ rootPublicKey: s.tee.rootPublicKey, attesterPublicKey: simDevicePublicKey(s) });
   return {
     description: `Complete MAKE handshake with fixed randomness: send the two setup lines to two parties and they must produce exactly these frames and keys.`,
     protocol: PROTOCOL_ID,
