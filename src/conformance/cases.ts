@@ -118,7 +118,7 @@ const errorExpect = (...codes: string[]): Expectation => ({ outcome: 'error', co
 function handshake(implRole: 'initiator' | 'responder'): ConformanceCase {
   return {
     id: `handshake.${implRole}`,
-    title: `complete handshake, implementation as ${implRole}, fixed randomness: frames and keys equal the reference (vectors/transcript-${implRole}.json)`,
+    title: `complete handshake, implementation as ${implRole}, fixed randomness: frames and keys equal the reference implementation (conformance/vectors/transcript.json)`,
     defence: 'interoperability and determinism',
     covers: [],
     expect: { outcome: 'keys' },

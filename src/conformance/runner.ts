@@ -158,21 +158,32 @@ export interface RunOptions {
   /** Only the cases whose id starts with one of these (all when empty). */
   readonly only?: readonly string[];
   readonly timeoutMs?: number;
-  /** Called after each case, in order (for streaming output). */
+  /** Cases run at once (each in its own process); results are still reported in case order. */
+  readonly jobs?: number;
+  /** Called after each case, in case order (for streaming output). */
   readonly onResult?: (r: CaseResult) => void;
 }
 
-/** Runs the given cases one after another (cases are isolated, each in its own process). */
+/** Runs the selected cases, each against a fresh process of the implementation, `jobs` at a time. */
 export async function runConformance(cases: readonly ConformanceCase[], opts: RunOptions): Promise<CaseResult[]> {
   const only = opts.only ?? [];
   const selected = only.length === 0 ? cases : cases.filter((c) => only.some((p) => c.id === p || c.id.startsWith(p)));
-  const out: CaseResult[] = [];
-  for (const c of selected) {
-    const r = await runCase(c, opts.impl, opts.timeoutMs);
-    out.push(r);
-    opts.onResult?.(r);
-  }
-  return out;
+  const results: (CaseResult | undefined)[] = selected.map(() => undefined);
+  let next = 0;
+  let reported = 0;
+  const flush = (): void => {
+    while (reported < results.length && results[reported] !== undefined) opts.onResult?.(results[reported++] as CaseResult);
+  };
+  const worker = async (): Promise<void> => {
+    while (next < selected.length) {
+      const i = next++;
+      results[i] = await runCase(selected[i] as ConformanceCase, opts.impl, opts.timeoutMs);
+      flush();
+    }
+  };
+  const jobs = Math.max(1, Math.min(opts.jobs ?? 1, selected.length));
+  await Promise.all(Array.from({ length: jobs }, worker));
+  return results as CaseResult[];
 }
 
 /** One human-readable line per case. */

@@ -25,15 +25,19 @@ export const conformanceCommand: CliCommand = {
       .option('--json', 'print one JSON object per case and a JSON summary')
       .option('--case <id>', 'run only cases whose id starts with this (repeatable)', collect, [])
       .option('--timeout <ms>', 'per-step timeout in milliseconds', '10000')
-      .action(async (o: { impl: string; json?: boolean; case: string[]; timeout: string }) => {
+      .option('--jobs <n>', 'cases run at once, each in its own process of the implementation', '2')
+      .action(async (o: { impl: string; json?: boolean; case: string[]; timeout: string; jobs: string }) => {
         const timeoutMs = Number(o.timeout);
         if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout must be a positive integer, got "${o.timeout}"`);
+        const jobs = Number(o.jobs);
+        if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new UsageError(`--jobs must be an integer from 1 to 64, got "${o.jobs}"`);
         const known = o.case.filter((p) => !CASES.some((c) => c.id.startsWith(p)));
         if (known.length > 0) throw new UsageError(`no case matches ${known.map((k) => `"${k}"`).join(', ')} (see attestflow conformance list)`);
         const results = await runConformance(CASES, {
           impl: o.impl,
           only: o.case,
           timeoutMs,
+          jobs,
           onResult: (r) => process.stdout.write(`${o.json ? JSON.stringify(r) : formatResult(r)}\n`),
         });
         const passed = results.filter((r) => r.passed).length;

@@ -1,0 +1,41 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CASES } from '../src/conformance/cases.js';
+import { ADAPTER, ensureBuilt, parseJsonRun, runCli } from './helpers.js';
+
+beforeAll(() => ensureBuilt(), 120_000);
+
+describe("conformance: the project's own implementation", () => {
+  it('passes every case: one line per case, a closing "N passed, 0 failed", exit 0', async () => {
+    const r = await runCli(['conformance', 'run', '--jobs', '4', '--impl', ADAPTER]);
+    const lines = r.stdout.trim().split('\n');
+    const caseLines = lines.slice(0, -1);
+    expect(caseLines).toHaveLength(CASES.length);
+    for (const [i, c] of CASES.entries()) expect(caseLines[i]).toMatch(new RegExp(`^PASS ${c.id.replace(/\./g, '\\.')} `));
+    expect(lines.at(-1)).toBe(`${CASES.length} passed, 0 failed`);
+    expect(r.status, r.stderr).toBe(0);
+  });
+
+  it('passes every case through the CLI mode `attestflow conformance impl` too (--json)', async () => {
+    const r = await runCli(['conformance', 'run', '--json', '--jobs', '4', '--impl', `node bin/attestflow.js conformance impl`]);
+    const { results, summary } = parseJsonRun(r.stdout);
+    expect(results.map((x) => x.id)).toEqual(CASES.map((c) => c.id));
+    expect(results.filter((x) => !x.passed)).toEqual([]);
+    expect(summary).toMatchObject({ passed: CASES.length, failed: 0 });
+    expect(r.status).toBe(0);
+  });
+
+  it('covers every scenario the protocol issue names, each naming its defence', () => {
+    const ids = CASES.map((c) => c.id);
+    for (const want of [
+      'handshake.initiator', 'handshake.responder',
+      'neg.tampered-msg2', 'neg.tampered-msg3', 'neg.replayed-evidence', 'neg.relayed-evidence', 'neg.wrong-role',
+      'neg.policy-digest', 'neg.policy-downgrade', 'neg.suite-downgrade', 'neg.bad-mac-msg2', 'neg.bad-mac-msg3',
+      'neg.truncated-msg1', 'neg.truncated-msg2', 'neg.oversized-frame-msg2', 'neg.oversized-field-msg1',
+    ]) expect(ids).toContain(want);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const c of CASES) {
+      expect(c.defence.length).toBeGreaterThan(5);
+      if (c.id.startsWith('neg.')) expect(c.expect.outcome).toBe('error');
+    }
+  });
+});

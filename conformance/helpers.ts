@@ -1,0 +1,69 @@
+/**
+ * Helpers for the conformance tests: they run the real CLI and the real adapter as processes
+ * (the way any other implementation is run), so the compiled build must be current.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../test/util/env.js';
+
+export const CLI = join(repoRoot, 'bin', 'attestflow.js');
+/** The project's implementation behind the conformance protocol. */
+export const ADAPTER = join(repoRoot, 'conformance', 'adapters', 'attestflow-impl');
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Rebuilds dist/ when a source file is newer than it (npm test builds first; this covers `vitest run conformance`). */
+export function ensureBuilt(): void {
+  let built = 0;
+  try {
+    built = statSync(join(repoRoot, 'dist', 'conformance', 'adapter.js')).mtimeMs;
+  } catch {
+    built = 0;
+  }
+  if (built >= newest(join(repoRoot, 'src'))) return;
+  const r = spawnSync('npx', ['--no-install', 'tsc', '-p', 'tsconfig.build.json'], { cwd: repoRoot, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
+}
+
+export interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `attestflow ARGS` and collects its output (async, so tests can run it alongside others). */
+export function runCli(args: readonly string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: repoRoot });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** One case line of `conformance run --json`. */
+export interface JsonResult {
+  readonly id: string;
+  readonly passed: boolean;
+  readonly detail: string;
+  readonly covers: string[];
+}
+
+/** Splits `--json` output into case results and the closing summary. */
+export function parseJsonRun(stdout: string): { results: JsonResult[]; summary: { summary: string; passed: number; failed: number } } {
+  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const last = lines.pop();
+  if (last === undefined || typeof last.summary !== 'string') throw new Error(`no summary line in:\n${stdout}`);
+  return { results: lines as unknown as JsonResult[], summary: last as { summary: string; passed: number; failed: number } };
+}
