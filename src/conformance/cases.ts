@@ -132,7 +132,7 @@ function handshake(implRole: 'initiator' | 'responder'): ConformanceCase {
       const done = await pump(ctx, s, implRole, peer.party, { shadow });
       ctx.judged = s;
       ctx.checkKeys = (k) => {
-        if (done?.outcome !== 'keys') return "the runner's peer did not finish";
+        if (done?.outcome !== 'keys') return "the implementation exported keys, but the runner's peer never finished the handshake";
         const d = diffKeys(keysToWire(done.keys), k);
         return d === undefined ? undefined : `keys differ from the peer's: ${d}`;
       };
@@ -258,7 +258,9 @@ export const CASES: readonly ConformanceCase[] = [
       await againstResponder(ctx, 'old', () => bob.party);
       const old = await ctx.outcome('old');
       if (old.outcome !== 'keys') throw new CaseFailure(`the honest earlier session failed: ${old.code}`);
-      const recorded = evidenceOf(bob.party.sent[0] as Bytes);
+      const m2 = bob.party.sent[0];
+      if (m2 === undefined) throw new CaseFailure('the honest earlier session ended before the genuine bob answered');
+      const recorded = evidenceOf(m2);
       // Session 2: the attacker (no TEE) plays bob with its own share and the old evidence.
       await againstResponder(ctx, 'new', () => {
         const s = setupFor({ session: 'new', role: 'responder', self: 'bob', random: 'attacker' });

@@ -4,6 +4,7 @@
  */
 import type { Defences } from '../make/types.js';
 import { ImplProcess } from './impl-process.js';
+import { AttestflowError } from '../errors.js';
 import { ConformanceError, type ImplMessage, type WireEdgeKeys } from './protocol.js';
 
 /** How long the implementation may take to answer one message of a handshake. */
@@ -145,7 +146,8 @@ export async function runCase(c: ConformanceCase, impl: string, timeoutMs = STEP
     return why === undefined ? result(true, describe(o)) : result(false, why);
   } catch (e) {
     if (e instanceof CaseFailure) return result(false, e.message);
-    if (e instanceof ConformanceError) return result(false, `[${e.code}] ${e.message}`);
+    // ConformanceError, or e.g. a wire error on a frame the implementation sent that the case had to read.
+    if (e instanceof AttestflowError) return result(false, `[${e.code}] ${e.message}`);
     return result(false, `runner error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   } finally {
     await p?.stop();
