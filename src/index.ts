@@ -35,3 +35,18 @@ export { Party, keysDigest, toEdgeKeys, type PartyConfig, type TraceStep, type T
 export { runLocal, pump, eventOfBytes, type Interceptor } from './make/local.js';
 export { StaticHandshakePolicy, type StaticPolicySpec } from './make/static-policy.js';
 export { ALL_DEFENCES, type Defences, type EdgeKeys, type SaKeys, type HandshakePolicy } from './make/types.js';
+
+// conformance
+/**
+ * The MAKE conformance suite: the cases (reference peer and network attacker against any
+ * implementation), the runner that drives an implementation over the line-based JSON protocol
+ * (conformance/PROTOCOL.md), the adapter that exposes this implementation over it, and the vectors.
+ */
+export { CASES } from './conformance/cases.js';
+export {
+  runConformance, runCase, formatResult, formatSummary, STEP_TIMEOUT_MS,
+  type ConformanceCase, type CaseResult, type RunOptions, type Expectation,
+} from './conformance/runner.js';
+export { runAdapter } from './conformance/adapter.js';
+export { PROTOCOL_ID as CONFORMANCE_PROTOCOL, ConformanceError, type SetupMessage, type RunnerMessage, type ImplMessage } from './conformance/protocol.js';
+export { generateVectors, writeVectors, checkVectors } from './conformance/vectors.js';
