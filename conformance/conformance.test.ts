@@ -5,7 +5,7 @@ import { ADAPTER, ensureBuilt, parseJsonRun, runCli } from './helpers.js';
 beforeAll(() => ensureBuilt(), 120_000);
 
 describe("conformance: the project's own implementation", () => {
-  it('passes every case: one line per case, a closing "N passed, 0 failed", exit 0', async () => {
+  it('passes every case: one line per case, a closing "N passed, 0 failed", exit 0', { timeout: 180_000 }, async () => {
     const r = await runCli(['conformance', 'run', '--jobs', '4', '--impl', ADAPTER]);
     const lines = r.stdout.trim().split('\n');
     const caseLines = lines.slice(0, -1);
@@ -15,7 +15,7 @@ describe("conformance: the project's own implementation", () => {
     expect(r.status, r.stderr).toBe(0);
   });
 
-  it('passes every case through the CLI mode `attestflow conformance impl` too (--json)', async () => {
+  it('passes every case through the CLI mode `attestflow conformance impl` too (--json)', { timeout: 180_000 }, async () => {
     const r = await runCli(['conformance', 'run', '--json', '--jobs', '4', '--impl', `node bin/attestflow.js conformance impl`]);
     const { results, summary } = parseJsonRun(r.stdout);
     expect(results.map((x) => x.id)).toEqual(CASES.map((c) => c.id));
