@@ -188,6 +188,40 @@ export const CASES: readonly ConformanceCase[] = [
   handshake('initiator'),
   handshake('responder'),
 
+  {
+    id: 'handshake.concurrent',
+    title: 'two sessions of the implementation (alice → bob, alice → carol) interleaved in one process, answered in reverse order',
+    defence: 'sessions are independent (no state shared between handshakes)',
+    covers: [],
+    expect: { outcome: 'keys' },
+    async run(ctx) {
+      implParty(ctx, { session: 'a', role: 'initiator', self: 'alice', peer: 'bob' });
+      implParty(ctx, { session: 'b', role: 'initiator', self: 'alice', peer: 'carol' });
+      const bob = refParty({ session: 'a', role: 'responder', self: 'bob' }).party;
+      const carol = refParty({ session: 'b', role: 'responder', self: 'carol' }).party;
+      const m1a = await ctx.frame('a', 'message 1 of session a');
+      const m1b = await ctx.frame('b', 'message 1 of session b');
+      const m2b = (await carol.receive(m1b)).send;
+      const m2a = (await bob.receive(m1a)).send;
+      for (const f of m2b) ctx.deliver('b', f);
+      for (const f of m2a) ctx.deliver('a', f);
+      const m3b = await ctx.frame('b', 'message 3 of session b');
+      const m3a = await ctx.frame('a', 'message 3 of session a');
+      const rb = await carol.receive(m3b);
+      const ra = await bob.receive(m3a);
+      for (const f of ra.send) ctx.deliver('a', f);
+      for (const f of rb.send) ctx.deliver('b', f);
+      for (const [session, done] of [['a', ra.done], ['b', rb.done]] as const) {
+        if (done?.outcome !== 'keys') throw new CaseFailure(`session ${session}: the runner's peer did not finish: ${done?.outcome === 'error' ? done.message : 'no outcome'}`);
+        const o = await ctx.outcome(session);
+        if (o.outcome !== 'keys') throw new CaseFailure(`session ${session}: expected keys, got error ${o.code}`);
+        const d = diffKeys(keysToWire(done.keys), o.keys);
+        if (d !== undefined) throw new CaseFailure(`session ${session}: keys differ from the peer's: ${d}`);
+      }
+      ctx.judged = 'a';
+    },
+  },
+
   // ---- tampering and MACs
   {
     id: 'neg.tampered-msg2',
@@ -414,6 +448,39 @@ export const CASES: readonly ConformanceCase[] = [
     covers: ['revocationCheck'],
     expect: errorExpect('make.revoked'),
     run: (ctx) => againstResponder(ctx, 'c', () => refParty({ session: 'c', role: 'responder', self: 'bob' }).party, { implPolicy: policy({ revoked: ['bob'] }) }),
+  },
+
+  {
+    id: 'neg.low-order-share',
+    title: "message 2 carries an all-zero (low-order) X25519 share",
+    defence: 'DH share validation',
+    covers: [],
+    expect: errorExpect('make.bad-share'),
+    run: (ctx) =>
+      againstResponder(ctx, 'c', () => refParty({ session: 'c', role: 'responder', self: 'bob' }).party, {
+        tamper: (no, f) => (no === 2 ? rewrite(f, (m) => (m.type === 'm2' ? { ...m, share: new Uint8Array(32) } : m)) : f),
+      }),
+  },
+  {
+    id: 'neg.wrong-responder',
+    title: "message 1 addressed to carol is delivered to bob",
+    defence: 'message 1 must name this responder',
+    covers: [],
+    expect: errorExpect('make.wrong-responder'),
+    run: (ctx) => againstInitiator(ctx, 'c', refParty({ session: 'c', role: 'initiator', self: 'alice', peer: 'carol' }).party),
+  },
+  {
+    id: 'neg.edge-not-allowed',
+    title: 'carol (named by the policy) initiates to bob over an edge the policy does not allow',
+    defence: 'policy edge check',
+    covers: [],
+    expect: errorExpect('make.edge-not-allowed'),
+    run: (ctx) => {
+      // carol's own copy of the policy allows the edge; bob's does not.
+      const s = setupFor({ session: 'c', role: 'initiator', self: 'carol', peer: 'bob' });
+      const lax = { ...s, policy: { ...s.policy, edges: [...s.policy.edges, ['carol', 'bob'] as const] } };
+      return againstInitiator(ctx, 'c', createParty(lax, ALL_DEFENCES));
+    },
   },
 
   // ---- appraisal
