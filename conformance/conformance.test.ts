@@ -15,8 +15,8 @@ describe("conformance: the project's own implementation", () => {
     expect(r.status, r.stderr).toBe(0);
   });
 
-  it('passes every case through the CLI mode `attestflow conformance impl` too (--json)', { timeout: 180_000 }, async () => {
-    const r = await runCli(['conformance', 'run', '--json', '--jobs', '4', '--impl', `node bin/attestflow.js conformance impl`]);
+  it('passes every case through the CLI mode with the TCP driver over loopback (`attestflow conformance impl --transport tcp`, --json)', { timeout: 180_000 }, async () => {
+    const r = await runCli(['conformance', 'run', '--json', '--jobs', '4', '--impl', `node bin/attestflow.js conformance impl --transport tcp`]);
     const { results, summary } = parseJsonRun(r.stdout);
     expect(results.map((x) => x.id)).toEqual(CASES.map((c) => c.id));
     expect(results.filter((x) => !x.passed)).toEqual([]);

@@ -64,6 +64,43 @@ export function policyFromSetup(s: SetupMessage): StaticHandshakePolicy {
   return policy;
 }
 
+/** The project's own `Party` for a setup line, with its fixed randomness and the given defences. */
+export function makePartyFromSetup(setup: SetupMessage, defences: Defences, opts: PartyOptions = {}): MakeParty {
+  const config: PartyConfig = {
+    self: setup.self,
+    policy: policyFromSetup(setup),
+    attester: opts.attester ?? simAttesterFromSetup(setup),
+    verifiers: { sim: new SimVerifier([unhex(setup.tee.rootPublicKey)]) },
+    defences,
+  };
+  const fixed = { secret: unhex(setup.random.ephemeral), nonce: unhex(setup.random.nonce), spi: setup.random.spi };
+  const version = opts.version === undefined ? {} : { version: opts.version };
+  if (setup.role === 'initiator') {
+    if (setup.peer === undefined) throw new Error('an initiator setup needs a peer');
+    return MakeParty.initiator(config, setup.peer, setup.epoch, { ...fixed, ...version, suite: opts.suite ?? (setup.suites[0] as string) });
+  }
+  return MakeParty.responder(config, { ...fixed, ...version, suites: setup.suites });
+}
+
+/** How a finished `Party` ended, or undefined while it runs. */
+export function outcomeOf(party: MakeParty): PartyDone | undefined {
+  const r = party.result;
+  if (r === undefined) return undefined;
+  if (r.ok) return { outcome: 'keys', keys: r.keys };
+  const { code, detail } = r.failure;
+  return detail === undefined ? { outcome: 'error', code, message: code } : { outcome: 'error', code, detail, message: `${code} (${detail})` };
+}
+
+/** The replay check a responder's driver does: true when the nonce was seen before (then remembered). */
+export function replayCheck(cache: ReplayCache | undefined): (nonce: Uint8Array) => boolean {
+  return (nonce) => {
+    const k = hex(nonce);
+    const seen = cache?.has(k) === true;
+    cache?.add(k);
+    return seen;
+  };
+}
+
 class SetupParty implements Party {
   readonly sent: Uint8Array[] = [];
   private readonly party: MakeParty;
@@ -73,30 +110,13 @@ class SetupParty implements Party {
     defences: Defences,
     private readonly opts: PartyOptions,
   ) {
-    const config: PartyConfig = {
-      self: setup.self,
-      policy: policyFromSetup(setup),
-      attester: opts.attester ?? simAttesterFromSetup(setup),
-      verifiers: { sim: new SimVerifier([unhex(setup.tee.rootPublicKey)]) },
-      defences,
-    };
-    const fixed = { secret: unhex(setup.random.ephemeral), nonce: unhex(setup.random.nonce), spi: setup.random.spi };
-    const version = opts.version === undefined ? {} : { version: opts.version };
-    if (setup.role === 'initiator') {
-      if (setup.peer === undefined) throw new Error('an initiator setup needs a peer');
-      this.party = MakeParty.initiator(config, setup.peer, setup.epoch, { ...fixed, ...version, suite: opts.suite ?? (setup.suites[0] as string) });
-    } else {
-      this.party = MakeParty.responder(config, { ...fixed, ...version, suites: setup.suites });
-    }
+    this.party = makePartyFromSetup(setup, defences, opts);
   }
 
   private step(send: Uint8Array[]): PartyStep {
     this.sent.push(...send);
-    const r = this.party.result;
-    if (r === undefined) return { send };
-    if (r.ok) return { send, done: { outcome: 'keys', keys: r.keys } };
-    const { code, detail } = r.failure;
-    return { send, done: detail === undefined ? { outcome: 'error', code, message: code } : { outcome: 'error', code, detail, message: `${code} (${detail})` } };
+    const done = outcomeOf(this.party);
+    return done === undefined ? { send } : { send, done };
   }
 
   async start(): Promise<PartyStep> {
@@ -105,14 +125,7 @@ class SetupParty implements Party {
 
   async receive(frame: Uint8Array): Promise<PartyStep> {
     if (this.party.done) return this.step([]);
-    const cache = this.opts.replayCache;
-    const replayed = (nonce: Uint8Array): boolean => {
-      const k = hex(nonce);
-      const seen = cache?.has(k) === true;
-      cache?.add(k);
-      return seen;
-    };
-    return this.step(await pump(this.party, eventOfBytes(frame, replayed), frame));
+    return this.step(await pump(this.party, eventOfBytes(frame, replayCheck(this.opts.replayCache)), frame));
   }
 }
 

@@ -50,8 +50,10 @@ export const conformanceCommand: CliCommand = {
       .command('impl')
       .description("this project's MAKE implementation as a conformance adapter (speaks the protocol on stdin/stdout)")
       .option('--disable-defence <name>', 'switch one defence off to build a mutant (repeatable)', collect, [])
-      .action(async (o: { disableDefence: string[] }) => {
-        await runAdapter(process.stdin, process.stdout, parseDefenceNames(o.disableDefence));
+      .option('--transport <kind>', 'memory (parties pumped in process) or tcp (the TCP driver over loopback)', 'memory')
+      .action(async (o: { disableDefence: string[]; transport: string }) => {
+        if (o.transport !== 'memory' && o.transport !== 'tcp') throw new UsageError(`--transport must be memory or tcp, got "${o.transport}"`);
+        await runAdapter(process.stdin, process.stdout, { defences: parseDefenceNames(o.disableDefence), transport: o.transport });
       });
 
     conf
