@@ -1,8 +1,23 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CASES } from '../src/conformance/cases.js';
-import { ADAPTER, ensureBuilt, parseJsonRun, runCli } from './helpers.js';
+import { announceSkip } from '../test/util/env.js';
+import { ADAPTER, PYTHON_IMPL, ensureBuilt, parseJsonRun, pythonSkipReason, runCli } from './helpers.js';
 
 beforeAll(() => ensureBuilt(), 120_000);
+
+const pySkip = pythonSkipReason();
+announceSkip('conformance of the Python implementation', pySkip);
+
+describe.skipIf(pySkip !== undefined)('conformance: an independent implementation in Python', () => {
+  it('conformance/adapters/python/make_impl.py passes every case (frames byte-identical to the reference)', { timeout: 180_000 }, async () => {
+    const r = await runCli(['conformance', 'run', '--json', '--jobs', '4', '--impl', PYTHON_IMPL]);
+    const { results, summary } = parseJsonRun(r.stdout);
+    expect(results.map((x) => x.id)).toEqual(CASES.map((c) => c.id));
+    expect(results.filter((x) => !x.passed)).toEqual([]);
+    expect(summary).toMatchObject({ passed: CASES.length, failed: 0 });
+    expect(r.status).toBe(0);
+  });
+});
 
 describe("conformance: the project's own implementation", () => {
   it('passes every case: one line per case, a closing "N passed, 0 failed", exit 0', { timeout: 180_000 }, async () => {

@@ -67,3 +67,14 @@ export function parseJsonRun(stdout: string): { results: JsonResult[]; summary: 
   if (last === undefined || typeof last.summary !== 'string') throw new Error(`no summary line in:\n${stdout}`);
   return { results: lines as unknown as JsonResult[], summary: last as { summary: string; passed: number; failed: number } };
 }
+
+/** The independent Python implementation (conformance/adapters/python/make_impl.py). */
+export const PYTHON_IMPL = `python3 ${join(repoRoot, 'conformance', 'adapters', 'python', 'make_impl.py')}`;
+
+/** Why the Python implementation cannot run here (no python3 or no `cryptography`), or undefined. */
+export function pythonSkipReason(): string | undefined {
+  const r = spawnSync('python3', ['-c', 'import cryptography.hazmat.primitives.asymmetric.x25519'], { encoding: 'utf8' });
+  if (r.error !== undefined) return 'python3 is not installed';
+  if (r.status !== 0) return 'the Python package cryptography is missing (Debian: python3-cryptography)';
+  return undefined;
+}
