@@ -9,7 +9,8 @@ import { bytesCrypto } from '../../src/make/bytes-crypto.js';
 import { eventOfBytes, pump, runLocal, type Interceptor } from '../../src/make/local.js';
 import * as ks from '../../src/make/machines/schedule.js';
 import type { Msg1, Msg2 } from '../../src/make/messages.js';
-import { keysDigest, Party, toEdgeKeys } from '../../src/make/party.js';
+import { keysDigest, Party, toEdgeKeys, type TraceStep } from '../../src/make/party.js';
+import { checkTrace } from '../../model-tests/trace-check.js';
 import { ALL_DEFENCES, type Defences } from '../../src/make/types.js';
 import { decodeMessage, encodeMessage } from '../../src/wire/messages.js';
 import { makeWorld } from './fixtures.js';
@@ -19,10 +20,13 @@ const c = bytesCrypto(nodeCrypto);
 const off = (d: keyof Defences): Defences => ({ ...ALL_DEFENCES, [d]: false });
 
 async function run(opts: { defences?: Defences; intercept?: Interceptor; iPolicy?: ReturnType<typeof w.policy>; rPolicy?: ReturnType<typeof w.policy>; rAttester?: keyof typeof w.attesters; suite?: string; replayed?: () => boolean }) {
-  const extra = opts.defences ? { defences: opts.defences } : {};
+  const steps: TraceStep[] = [];
+  const extra = { trace: (st: TraceStep) => steps.push(st), ...(opts.defences ? { defences: opts.defences } : {}) };
   const i = Party.initiator(w.config('alpha', w.attesters.alpha, opts.iPolicy ?? w.policy(), extra), 'beta', 1, opts.suite ? { suite: opts.suite } : {});
   const r = Party.responder(w.config('beta', w.attesters[opts.rAttester ?? 'beta'], opts.rPolicy ?? w.policy(), extra));
   await runLocal(i, r, opts.intercept, opts.replayed);
+  // Trace validation: even under attack every step is one the protocol model allows.
+  expect(checkTrace(steps, { honestNetwork: false, allowUnconfirmed: opts.defences?.keyConfirmation === false })).toEqual([]);
   const code = (p: Party) => (p.result === undefined ? 'none' : p.result.ok ? 'ok' : p.result.failure.code);
   return { i, r, iCode: code(i), rCode: code(r) };
 }
