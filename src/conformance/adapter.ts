@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Defences } from '../make/types.js';
 import { VERSION } from '../version.js';
-import { type PartyDone, createParty } from './party.js';
+import { ndjsonTrace } from '../make/trace.js';
+import { type PartyDone, type PartyOptions, createParty } from './party.js';
 import { ConformanceError, type ImplMessage, PROTOCOL_ID, type RunnerMessage, type SetupMessage, parseRunnerLine, toLine } from './protocol.js';
 import { type LiveSession, type SessionEvents, startTcpSession } from './tcp-session.js';
 import { keysToWire } from './wire-keys.js';
@@ -18,11 +19,13 @@ export type Transport = 'memory' | 'tcp';
 export interface AdapterOptions {
   readonly defences: Defences;
   readonly transport?: Transport;
+  /** Appends every protocol step of every session to this ndjson file (src/make/trace.ts). */
+  readonly tracePath?: string;
 }
 
 /** An in-memory session: the party is pumped on each frame, in line order. */
-async function startMemorySession(setup: SetupMessage, defences: Defences, replayCache: Set<string>, ev: SessionEvents): Promise<LiveSession> {
-  const party = createParty(setup, defences, { replayCache });
+async function startMemorySession(setup: SetupMessage, defences: Defences, popts: PartyOptions, ev: SessionEvents): Promise<LiveSession> {
+  const party = createParty(setup, defences, popts);
   let ended = false;
   let chain = Promise.resolve();
   const run = async (step: Promise<{ send: Uint8Array[]; done?: PartyDone }>): Promise<void> => {
@@ -55,6 +58,7 @@ export async function runAdapter(input: Readable, output: Writable, opts: Adapte
   const sessions = new Map<string, LiveSession & { settled?: Promise<void> }>();
   // One replay cache per process, shared by its responder sessions, as a long-running agent keeps one.
   const replayCache = new Set<string>();
+  const popts: PartyOptions = opts.tracePath === undefined ? { replayCache } : { replayCache, trace: ndjsonTrace(opts.tracePath) };
   const write = (m: ImplMessage): void => {
     output.write(toLine(m));
   };
@@ -77,7 +81,7 @@ export async function runAdapter(input: Readable, output: Writable, opts: Adapte
         // Registered before it starts: an initiator may finish (fail) while starting.
         const placeholder: LiveSession = { deliver: () => {}, close: () => {} };
         sessions.set(m.session, placeholder);
-        const s = transport === 'tcp' ? await startTcpSession(m, opts.defences, { replayCache }, ev) : await startMemorySession(m, opts.defences, replayCache, ev);
+        const s = transport === 'tcp' ? await startTcpSession(m, opts.defences, popts, ev) : await startMemorySession(m, opts.defences, popts, ev);
         if (sessions.get(m.session) === placeholder) sessions.set(m.session, s);
         else s.close();
         return;

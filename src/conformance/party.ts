@@ -10,7 +10,7 @@
 import type { Attester } from '../attestation/types.js';
 import { SimVerifier } from '../attestation/sim/index.js';
 import { eventOfBytes, pump } from '../make/local.js';
-import { Party as MakeParty, type PartyConfig } from '../make/party.js';
+import { Party as MakeParty, type PartyConfig, type TraceSink } from '../make/party.js';
 import { StaticHandshakePolicy } from '../make/static-policy.js';
 import type { Defences, EdgeKeys } from '../make/types.js';
 import type { SetupMessage } from './protocol.js';
@@ -46,6 +46,8 @@ export interface PartyOptions {
   readonly suite?: string;
   readonly version?: number;
   readonly replayCache?: ReplayCache;
+  /** Where the party writes its protocol trace (ndjson), for trace validation. */
+  readonly trace?: TraceSink;
 }
 
 const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
@@ -72,6 +74,7 @@ export function makePartyFromSetup(setup: SetupMessage, defences: Defences, opts
     attester: opts.attester ?? simAttesterFromSetup(setup),
     verifiers: { sim: new SimVerifier([unhex(setup.tee.rootPublicKey)]) },
     defences,
+    ...(opts.trace === undefined ? {} : { trace: opts.trace }),
   };
   const fixed = { secret: unhex(setup.random.ephemeral), nonce: unhex(setup.random.nonce), spi: setup.random.spi };
   const version = opts.version === undefined ? {} : { version: opts.version };

@@ -51,9 +51,11 @@ export const conformanceCommand: CliCommand = {
       .description("this project's MAKE implementation as a conformance adapter (speaks the protocol on stdin/stdout)")
       .option('--disable-defence <name>', 'switch one defence off to build a mutant (repeatable)', collect, [])
       .option('--transport <kind>', 'memory (parties pumped in process) or tcp (the TCP driver over loopback)', 'memory')
-      .action(async (o: { disableDefence: string[]; transport: string }) => {
+      .option('--trace <file>', 'append the ndjson protocol trace of every session to this file')
+      .action(async (o: { disableDefence: string[]; transport: string; trace?: string }) => {
         if (o.transport !== 'memory' && o.transport !== 'tcp') throw new UsageError(`--transport must be memory or tcp, got "${o.transport}"`);
-        await runAdapter(process.stdin, process.stdout, { defences: parseDefenceNames(o.disableDefence), transport: o.transport });
+        const defences = parseDefenceNames(o.disableDefence);
+        await runAdapter(process.stdin, process.stdout, o.trace === undefined ? { defences, transport: o.transport } : { defences, transport: o.transport, tracePath: o.trace });
       });
 
     conf
