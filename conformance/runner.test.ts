@@ -48,6 +48,10 @@ describe('conformance runner against implementations that do not conform', () =>
     const garbage = await runCli(['conformance', 'run', '--case', 'neg.version', '--impl', fixture('garbage.mjs')]);
     expect(garbage.stdout).toMatch(/\[conformance\.bad-line\] not JSON: this is not a protocol line/);
     expect(garbage.stdout.trim().split('\n').at(-1)).toBe('0 passed, 1 failed');
+    // --verbose shows what was exchanged before the failure.
+    const verbose = await runCli(['conformance', 'run', '--verbose', '--case', 'neg.version', '--impl', fixture('garbage.mjs')]);
+    expect(verbose.stdout).toMatch(/\n {4}> \{"op":"hello","protocol":"attestflow-make-conformance\/1"\}\n {4}< \{"op":"hello"/);
+    expect(verbose.stdout).toMatch(/\n {4}< this is not a protocol line\n/);
   });
 
   it('usage errors exit 2 with a message', async () => {

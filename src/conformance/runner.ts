@@ -10,6 +10,9 @@ import { ConformanceError, type ImplMessage, type WireEdgeKeys } from './protoco
 /** How long the implementation may take to answer one message of a handshake. */
 export const STEP_TIMEOUT_MS = 10_000;
 
+/** Lines of the exchange kept for a failed case. */
+const EXCHANGE_LINES = 24;
+
 /** What a case expects the implementation under test to end with. */
 export type Expectation = { readonly outcome: 'keys' } | { readonly outcome: 'error'; readonly codes: readonly string[] };
 
@@ -113,6 +116,8 @@ export interface CaseResult {
   /** What happened (the outcome observed, or why the case failed). */
   readonly detail: string;
   readonly ms: number;
+  /** On failure: the last lines exchanged with the implementation (`>` to it, `<` from it). */
+  readonly exchange?: readonly string[];
 }
 
 function describe(o: Outcome): string {
@@ -135,7 +140,10 @@ export async function runCase(c: ConformanceCase, impl: string, timeoutMs = STEP
   const t0 = performance.now();
   const base = { id: c.id, title: c.title, defence: c.defence, covers: c.covers };
   let p: ImplProcess | undefined;
-  const result = (passed: boolean, detail: string): CaseResult => ({ ...base, passed, detail, ms: Math.round(performance.now() - t0) });
+  const result = (passed: boolean, detail: string): CaseResult => {
+    const r = { ...base, passed, detail, ms: Math.round(performance.now() - t0) };
+    return passed || p === undefined ? r : { ...r, exchange: p.log.slice(-EXCHANGE_LINES) };
+  };
   try {
     p = await ImplProcess.start(impl);
     const ctx = new CaseContext(p, timeoutMs);
@@ -192,6 +200,11 @@ export async function runConformance(cases: readonly ConformanceCase[], opts: Ru
 export function formatResult(r: CaseResult): string {
   const covers = r.covers.length > 0 ? r.covers.join(',') : '-';
   return `${r.passed ? 'PASS' : 'FAIL'} ${r.id}  [defence: ${r.defence}; flags: ${covers}]  ${r.detail.split('\n')[0]} (${r.ms} ms)`;
+}
+
+/** The exchange of a failed case, indented, for `--verbose`. */
+export function formatExchange(r: CaseResult): string {
+  return (r.exchange ?? []).map((l) => `    ${l}\n`).join('');
 }
 
 /** The closing line. */

@@ -3,7 +3,7 @@ import { UsageError } from '../../errors.js';
 import { CASES } from '../../conformance/cases.js';
 import { runAdapter } from '../../conformance/adapter.js';
 import { parseDefenceNames } from '../../conformance/defences.js';
-import { formatResult, formatSummary, runConformance } from '../../conformance/runner.js';
+import { formatExchange, formatResult, formatSummary, runConformance } from '../../conformance/runner.js';
 import { checkVectors, writeVectors } from '../../conformance/vectors.js';
 import type { CliCommand } from '../command.js';
 
@@ -23,10 +23,11 @@ export const conformanceCommand: CliCommand = {
       .description('drive an implementation through every case over the line-based JSON protocol (conformance/PROTOCOL.md)')
       .requiredOption('--impl <cmd>', 'shell command that starts the implementation under test')
       .option('--json', 'print one JSON object per case and a JSON summary')
+      .option('--verbose', 'after a failed case, print the last lines exchanged with the implementation')
       .option('--case <id>', 'run only cases whose id starts with this (repeatable)', collect, [])
       .option('--timeout <ms>', 'per-step timeout in milliseconds', '10000')
       .option('--jobs <n>', 'cases run at once, each in its own process of the implementation', '2')
-      .action(async (o: { impl: string; json?: boolean; case: string[]; timeout: string; jobs: string }) => {
+      .action(async (o: { impl: string; json?: boolean; verbose?: boolean; case: string[]; timeout: string; jobs: string }) => {
         const timeoutMs = Number(o.timeout);
         if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout must be a positive integer, got "${o.timeout}"`);
         const jobs = Number(o.jobs);
@@ -38,7 +39,7 @@ export const conformanceCommand: CliCommand = {
           only: o.case,
           timeoutMs,
           jobs,
-          onResult: (r) => process.stdout.write(`${o.json ? JSON.stringify(r) : formatResult(r)}\n`),
+          onResult: (r) => process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${formatResult(r)}\n${o.verbose ? formatExchange(r) : ''}`),
         });
         const passed = results.filter((r) => r.passed).length;
         const summary = formatSummary(results);
