@@ -11,6 +11,18 @@ export const START_TIMEOUT_MS = 15_000;
 
 type Waiter = { resolve: (m: ImplMessage) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
+// Implementations run in their own process groups, so a signal to the runner does not reach them:
+// kill whatever is still running when the runner exits (also on Ctrl-C, see the CLI).
+const live = new Set<ImplProcess>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const p of live) p.kill();
+  });
+}
+
 export class ImplProcess {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly queue: ImplMessage[] = [];
@@ -25,6 +37,8 @@ export class ImplProcess {
     // The command is a shell command line by design (`--impl "python3 impl.py --flag"`).
     // Its own process group, so a stuck implementation is killed with everything the shell started.
     this.child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    installExitHook();
+    live.add(this);
     this.child.stdin.on('error', () => {
       /* EPIPE after the child died: reported through 'exit' instead. */
     });
@@ -36,6 +50,7 @@ export class ImplProcess {
     rl.on('line', (line) => this.onLine(line));
     this.exited = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => {
+        live.delete(this);
         this.setFailure(new ConformanceError('conformance.impl-exited', `implementation exited (${signal ?? `status ${code}`})${this.stderrSuffix()}`));
         resolve();
       });
@@ -116,6 +131,11 @@ export class ImplProcess {
       }, timeoutMs);
       this.waiter = { resolve, reject, timer };
     });
+  }
+
+  /** Kills the implementation and everything its shell started, at once. */
+  kill(): void {
+    this.killGroup();
   }
 
   private killGroup(): void {

@@ -34,6 +34,10 @@ export const conformanceCommand: CliCommand = {
         if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new UsageError(`--jobs must be an integer from 1 to 64, got "${o.jobs}"`);
         const known = o.case.filter((p) => !CASES.some((c) => c.id.startsWith(p)));
         if (known.length > 0) throw new UsageError(`no case matches ${known.map((k) => `"${k}"`).join(', ')} (see attestflow conformance list)`);
+        // Exit (killing the implementations still running, see impl-process.ts) on Ctrl-C or TERM.
+        const stop = (): never => process.exit(130);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
         const results = await runConformance(CASES, {
           impl: o.impl,
           only: o.case,
