@@ -12,6 +12,7 @@ import type { Msg1, Msg2 } from '../../src/make/messages.js';
 import { keysDigest, Party, toEdgeKeys, type TraceStep } from '../../src/make/party.js';
 import { checkTrace } from '../../model-tests/trace-check.js';
 import { ALL_DEFENCES, type Defences } from '../../src/make/types.js';
+import { StaticHandshakePolicy } from '../../src/make/static-policy.js';
 import { decodeMessage, encodeMessage } from '../../src/wire/messages.js';
 import { makeWorld } from './fixtures.js';
 
@@ -19,7 +20,7 @@ const w = makeWorld(3);
 const c = bytesCrypto(nodeCrypto);
 const off = (d: keyof Defences): Defences => ({ ...ALL_DEFENCES, [d]: false });
 
-async function run(opts: { defences?: Defences; intercept?: Interceptor; iPolicy?: ReturnType<typeof w.policy>; rPolicy?: ReturnType<typeof w.policy>; rAttester?: keyof typeof w.attesters; suite?: string; replayed?: () => boolean }) {
+async function run(opts: { defences?: Defences; intercept?: Interceptor; iPolicy?: StaticHandshakePolicy; rPolicy?: StaticHandshakePolicy; rAttester?: keyof typeof w.attesters; suite?: string; replayed?: () => boolean }) {
   const steps: TraceStep[] = [];
   const extra = { trace: (st: TraceStep) => steps.push(st), ...(opts.defences ? { defences: opts.defences } : {}) };
   const i = Party.initiator(w.config('alpha', w.attesters.alpha, opts.iPolicy ?? w.policy(), extra), 'beta', 1, opts.suite ? { suite: opts.suite } : {});
@@ -122,6 +123,25 @@ describe('MAKE attacks', () => {
     expect((await run({ iPolicy: sameVersionOtherDigest })).rCode).toBe('make.policy-digest');
     const m = await run({ iPolicy: old, defences: off('policyDigest') });
     expect([m.iCode, m.rCode]).toEqual(['ok', 'ok']);
+  });
+
+  it('identity misbinding (unknown key share): rewriting who the initiator is gets nobody keys', async () => {
+    // A policy where gamma may also talk to beta, so the rewritten offer is plausible to beta.
+    const p = () => new StaticHandshakePolicy({
+      digest: new Uint8Array(32).fill(1), version: 1,
+      components: { alpha: w.policy().referenceValues('alpha')!, beta: w.policy().referenceValues('beta')!, gamma: w.policy().referenceValues('gamma')! },
+      edges: [['alpha', 'beta'], ['gamma', 'beta']],
+    });
+    const asGamma: Interceptor = (_d, bytes) => {
+      const m = decodeMessage(bytes);
+      return m.type === 'm1' ? encodeMessage({ ...m, initiator: 'gamma' }) : bytes;
+    };
+    const on = await run({ intercept: asGamma, iPolicy: p(), rPolicy: p() });
+    expect(on.iCode).toBe('make.bad-mac');
+    expect(on.rCode).not.toBe('ok');
+    const noMac = await run({ intercept: asGamma, iPolicy: p(), rPolicy: p(), defences: off('keyConfirmation') });
+    expect(noMac.iCode).toBe('make.report-data');
+    expect(noMac.rCode).not.toBe('ok');
   });
 
   it('suite downgrade is refused (make.suite)', async () => {

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createConnection, createServer, type Server } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,6 +121,29 @@ describe('MAKE over real TCP', () => {
     await new Promise<void>((r) => s.close(() => r()));
     const code = await failureOf(runInitiator({ ...cfg('alpha', w.attesters.alpha, w.policy()), host: '127.0.0.1', port, peer: 'beta', epoch: 1, retries: 1, backoffMs: 5 }));
     expect(code).toBe('make.transport');
+  });
+
+  it('oversized and truncated frames from the peer fail the handshake with make.malformed', async () => {
+    for (const [name, bytes, end] of [
+      ['oversize', Buffer.from([0xff, 0xff, 0xff, 0xff]), false],
+      ['truncated', Buffer.from([0, 0, 0, 9, 1, 2]), true],
+    ] as const) {
+      const got: MakeFailure[] = [];
+      const l = new MakeListener({ ...cfg('beta', w.attesters.beta, w.policy()), timeoutMs: 2000, onFailure: (f) => got.push(f) });
+      const { port } = await l.listen(0, '127.0.0.1');
+      try {
+        const s = createConnection({ host: '127.0.0.1', port });
+        await new Promise<void>((r) => s.once('connect', () => r()));
+        s.on('error', () => {});
+        s.write(bytes);
+        if (end) s.end();
+        for (let i = 0; i < 100 && got.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+        s.destroy();
+        expect(got, name).toEqual([{ code: 'make.malformed', detail: name === 'oversize' ? 'wire.oversize' : 'wire.truncated' }]);
+      } finally {
+        await l.close();
+      }
+    }
   });
 
   it('every handshake above wrote a trace that the protocol model allows, step by step', () => {
