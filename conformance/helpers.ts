@@ -29,7 +29,7 @@ export function ensureBuilt(): void {
     built = 0;
   }
   if (built >= newest(join(repoRoot, 'src'))) return;
-  const r = spawnSync('npx', ['--no-install', 'tsc', '-p', 'tsconfig.build.json'], { cwd: repoRoot, encoding: 'utf8' });
+  const r = spawnSync('npx', ['--no-install', 'tsc', '-p', 'tsconfig.build.json', '--incremental', '--tsBuildInfoFile', 'dist/.tsbuildinfo'], { cwd: repoRoot, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
 }
 
