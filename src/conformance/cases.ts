@@ -337,6 +337,23 @@ export const CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    id: 'neg.identity-misbinding',
+    title: "the attacker readdresses alice's message 1 to carol and hands carol's genuine answer to alice as bob's (unknown key share)",
+    defence: 'identities bound by the MAC and the evidence (SIGMA identity protection)',
+    covers: [],
+    expect: errorExpect('make.bad-mac', 'make.role', 'make.report-data'),
+    run: (ctx) =>
+      againstResponder(ctx, 'c', (m1) => {
+        // The genuine carol sees a well-formed offer from alice to carol; alice sees carol's reply.
+        const carol = refParty({ session: 'c', role: 'responder', self: 'carol' }).party;
+        return {
+          sent: carol.sent,
+          start: () => carol.start(),
+          receive: (f: Bytes) => carol.receive(f === m1 ? rewrite(f, (m) => (m.type === 'm1' ? { ...m, responder: 'carol' } : m)) : f),
+        };
+      }),
+  },
+  {
     id: 'neg.reflected-nonce',
     title: "a responder echoes the initiator's own nonce in message 2",
     defence: 'nonce freshness (reflection)',
