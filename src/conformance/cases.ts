@@ -222,6 +222,32 @@ export const CASES: readonly ConformanceCase[] = [
     },
   },
 
+  {
+    id: 'handshake.rekey',
+    title: 'the same edge keyed again at epoch 2 in the same process, with fresh randomness: new keys, equal to the peer\'s',
+    defence: 'every epoch is a fresh exchange (no key reuse across rekeys)',
+    covers: [],
+    expect: { outcome: 'keys' },
+    async run(ctx) {
+      const keys: string[] = [];
+      for (const epoch of [1, 2]) {
+        const s = `e${epoch}`;
+        implParty(ctx, { session: s, role: 'responder', self: 'bob' });
+        const peer = refParty({ session: s, role: 'initiator', self: 'alice', peer: 'bob', epoch }).party;
+        const done = await pump(ctx, s, 'responder', peer);
+        const o = await ctx.outcome(s);
+        if (o.outcome !== 'keys') throw new CaseFailure(`epoch ${epoch}: expected keys, got error ${o.code}`);
+        if (done?.outcome !== 'keys') throw new CaseFailure(`epoch ${epoch}: the implementation exported keys, but the runner's peer never finished the handshake`);
+        const d = diffKeys(keysToWire(done.keys), o.keys);
+        if (d !== undefined) throw new CaseFailure(`epoch ${epoch}: keys differ from the peer's: ${d}`);
+        if (o.keys.epoch !== epoch) throw new CaseFailure(`epoch ${epoch}: keys exported for epoch ${o.keys.epoch}`);
+        keys.push(o.keys.initiatorToResponder.key, o.keys.responderToInitiator.key);
+      }
+      if (new Set(keys).size !== keys.length) throw new CaseFailure('a key of epoch 2 repeats a key of epoch 1');
+      ctx.judged = 'e2';
+    },
+  },
+
   // ---- tampering and MACs
   {
     id: 'neg.tampered-msg2',
