@@ -172,3 +172,18 @@ export { MakeWorld, DEFAULT_BOUNDS, type Bounds, type World } from './model/worl
 export { checkModel, checkMutants, CONFIGS as MODEL_CONFIGS, type CheckReport as ModelCheckReport, type MutantReport } from './model/run.js';
 export { INVARIANT_NAMES } from './model/invariants.js';
 export { checkDrift, type DriftReport } from './model/drift.js';
+
+// conformance
+/**
+ * The MAKE conformance suite: the cases (reference peer and network attacker against any
+ * implementation), the runner that drives an implementation over the line-based JSON protocol
+ * (conformance/PROTOCOL.md), the adapter that exposes this implementation over it, and the vectors.
+ */
+export { CASES } from './conformance/cases.js';
+export {
+  runConformance, runCase, formatResult, formatSummary, STEP_TIMEOUT_MS,
+  type ConformanceCase, type CaseResult, type RunOptions, type Expectation,
+} from './conformance/runner.js';
+export { runAdapter } from './conformance/adapter.js';
+export { PROTOCOL_ID as CONFORMANCE_PROTOCOL, ConformanceError, type SetupMessage, type RunnerMessage, type ImplMessage } from './conformance/protocol.js';
+export { generateVectors, writeVectors, checkVectors } from './conformance/vectors.js';
