@@ -4,7 +4,6 @@
  * with @peculiar/x509 over WebCrypto (ECDSA P-256), never written to disk.
  */
 import { webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 
 /** PEM material one TLS endpoint needs. */
 export interface TlsIdentity {
@@ -13,9 +12,19 @@ export interface TlsIdentity {
   readonly key: string;
 }
 
-type X509Crypto = Parameters<typeof x509.cryptoProvider.set>[0];
-type X509Keys = x509.X509CertificateCreateSelfSignedParams['keys'];
-type X509Key = x509.X509CertificateCreateWithKeyParams['signingKey'];
+type X509 = typeof import('@peculiar/x509');
+type X509Crypto = Parameters<X509['cryptoProvider']['set']>[0];
+type X509Keys = import('@peculiar/x509').X509CertificateCreateSelfSignedParams['keys'];
+type X509Key = import('@peculiar/x509').X509CertificateCreateWithKeyParams['signingKey'];
+
+/**
+ * Loaded on first use so other CLI commands do not pay for it. @peculiar/x509 resolves its
+ * algorithms through tsyringe, which needs the Reflect metadata polyfill loaded first.
+ */
+async function loadX509(): Promise<X509> {
+  await import('reflect-metadata');
+  return import('@peculiar/x509');
+}
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
@@ -30,6 +39,7 @@ async function exportKeyPem(key: webcrypto.CryptoKey): Promise<string> {
  * subjectAltName so clients verify servers by address (no DNS in the namespaces).
  */
 export async function makeTlsIdentities(addresses: Readonly<Record<string, readonly string[]>>): Promise<Record<string, TlsIdentity>> {
+  const x509 = await loadX509();
   x509.cryptoProvider.set(webcrypto as unknown as X509Crypto);
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(Date.now() + 24 * 3600_000);

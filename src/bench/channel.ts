@@ -74,5 +74,5 @@ export function connect(spec: ChannelSpec, to: Endpoint, timeoutMs: number): Pro
 
 /** The negotiated TLS cipher of a socket, or undefined for plain TCP. */
 export function cipherOf(s: net.Socket): string | undefined {
-  return s instanceof tls.TLSSocket ? s.getCipher().name : undefined;
+  return s instanceof tls.TLSSocket ? (s.getCipher()?.name ?? undefined) : undefined;
 }

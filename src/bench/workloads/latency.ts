@@ -33,6 +33,7 @@ export async function latencyClient(spec: ChannelSpec, to: Endpoint, p: LatencyP
   const msg = Buffer.alloc(p.size, 0x5a);
   const samples: number[] = [];
   const deadline = performance.now() + p.deadlineMs;
+  const cipher = cipherOf(s);
   try {
     await new Promise<void>((resolve, reject) => {
       let got = 0;
@@ -62,6 +63,5 @@ export async function latencyClient(spec: ChannelSpec, to: Endpoint, p: LatencyP
     s.destroy();
   }
   if (samples.length === 0) throw new Error(`no round trip completed within ${p.deadlineMs} ms`);
-  const cipher = cipherOf(s);
   return { medianUs: median(samples), p90Us: quantile(samples, 0.9), samples: samples.length, ...(cipher ? { cipher } : {}) };
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliCommand } from '../command.js';
+import { benchAllCommand } from './bench-all.js';
 
 /**
  * `attestflow bench <what>`: one command group that several concerns fill. Each concern adds its
@@ -12,7 +13,9 @@ export interface BenchSubcommand {
 }
 
 /** Registry of `bench` subcommands. Append yours here, in the order `--help` lists them. */
-export const benchSubcommands: BenchSubcommand[] = [];
+export const benchSubcommands: BenchSubcommand[] = [
+  benchAllCommand,
+];
 
 /** Adds a subcommand to the `bench` group (for subcommands that live outside this file). */
 export function addBenchSubcommand(sub: BenchSubcommand): void {
