@@ -10,6 +10,7 @@ import { makeTlsIdentities } from './certs.js';
 import type { ChannelSpec, Endpoint } from './channel.js';
 import { prepareEbpf, type BenchFlow, type EbpfSession } from './ebpf.js';
 import { measureHandshakes } from './handshake.js';
+import { acquireBenchLock } from './lock.js';
 import { machineInfo } from './machine.js';
 import { createTopology, destroyTopology, sweep, type Topology } from './netns.js';
 import { dataplaneFigures } from './perpacket.js';
@@ -117,6 +118,7 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
   const machine = machineInfo();
   progress(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.kernel}, kernel AES: ${machine.kernelAesDrivers.join(', ') || 'none'}`);
 
+  const release = acquireBenchLock();
   const leftovers = sweep();
   if (leftovers.length > 0) progress(`removed leftover namespaces of an earlier run: ${leftovers.join(', ')}`);
 
@@ -130,6 +132,7 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
     await Promise.all([...workers.values()].map((w) => w.close()));
     if (ebpf) await ebpf.teardown().catch((e: unknown) => progress(`eBPF teardown: ${String(e)}`));
     if (topo) destroyTopology(topo.nodes);
+    release();
   };
   const onSignal = (sig: NodeJS.Signals): void => {
     progress(`${sig}: cleaning up`);
