@@ -1,10 +1,17 @@
 /**
- * The attestflow transport of the bench: the eBPF data plane attached to every node's workflow
- * interface, with an SA per direction of every bench flow installed through `src/dataplane`.
- * Until the data plane can be driven from here, `prepareEbpf` says why it is missing, and the bench
- * reports the transport as missing rather than measuring anything in its place.
+ * The attestflow transport of the bench: the eBPF data plane loaded in every node namespace and
+ * attached to its workflow interface, with an SA per direction of every bench flow installed
+ * through `src/dataplane` (the same adapter the agent uses). When it cannot be set up here (not
+ * built, kernel refuses), `prepareEbpf` says why, and the bench reports the transport as missing
+ * rather than measuring anything in its place.
  */
-import type { Topology } from './netns.js';
+import { existsSync } from 'node:fs';
+import { Dataplane } from '../dataplane/dataplane.js';
+import { defaultHelper, defaultObject } from '../dataplane/helper.js';
+import type { SaInstall } from '../dataplane/types.js';
+import type { EdgeKeys } from '../make/types.js';
+import { benchEdgeKeys } from './keys.js';
+import { DP_IFACE, PREFIX, type Topology } from './netns.js';
 
 /** One directed bench flow to protect: from a node to a service port on another node. */
 export interface BenchFlow {
@@ -15,13 +22,77 @@ export interface BenchFlow {
 }
 
 export interface EbpfSession {
-  /** Extra facts to show beside the figures (e.g. packets sealed/opened, dropped). */
+  /** Where the keys came from (MAKE handshakes or random), for the report. */
+  readonly keySource: string;
+  /** Verdict counters summed over nodes (non-zero ones), e.g. packets sealed, opened, dropped. */
   counters(): Promise<Record<string, number>>;
   teardown(): Promise<void>;
 }
 
 export type EbpfPrepared = { readonly ok: true; readonly session: EbpfSession } | { readonly ok: false; readonly reason: string };
 
-export async function prepareEbpf(_topo: Topology, _flows: readonly BenchFlow[], _progress: (line: string) => void): Promise<EbpfPrepared> {
-  return { ok: false, reason: 'the eBPF data plane (issue 6, branch dp) has not landed in this branch yet' };
+export async function prepareEbpf(topo: Topology, flows: readonly BenchFlow[], progress: (line: string) => void): Promise<EbpfPrepared> {
+  for (const f of [defaultHelper, defaultObject]) {
+    if (!existsSync(f)) return { ok: false, reason: `the data plane is not built (${f} is missing; run npm run setup)` };
+  }
+  const planes = new Map<string, Dataplane>();
+  const attached: Array<[Dataplane, string]> = [];
+  const teardown = async (): Promise<void> => {
+    // Detach first so no packet meets a half-removed plane, then clear keys and unpin.
+    for (const [dp] of attached.splice(0)) await dp.detach(DP_IFACE).catch(() => undefined);
+    for (const dp of planes.values()) await dp.unload().catch(() => undefined);
+    planes.clear();
+  };
+  try {
+    for (const n of topo.nodes) {
+      const dp = await Dataplane.load({ pinDir: `/sys/fs/bpf/${PREFIX}${n.name}`, netns: n.netnsPath });
+      planes.set(n.name, dp);
+      await dp.attach(DP_IFACE);
+      attached.push([dp, n.name]);
+    }
+    const { keys, source } = await benchEdgeKeys(flows.map((f) => ({ edge: `${f.from}->${f.to}:${f.port}`, initiator: f.from, responder: f.to })));
+    for (const f of flows) {
+      const edge = `${f.from}->${f.to}:${f.port}`;
+      const k: EdgeKeys | undefined = keys.get(edge);
+      if (k === undefined) throw new Error(`no keys for ${edge}`);
+      const flow = { edge, srcAddr: topo.node(f.from).ip.e, dstAddr: topo.node(f.to).ip.e, protocol: 'tcp' as const, dstPort: f.port };
+      const sa = (direction: 'out' | 'in', side: 'initiator' | 'responder', s: EdgeKeys['initiatorToResponder']): SaInstall => ({
+        flow,
+        direction,
+        side,
+        epoch: k.epoch,
+        spi: s.spi,
+        key: s.key,
+        salt: s.salt,
+      });
+      const ini = planes.get(f.from)!;
+      const res = planes.get(f.to)!;
+      // Inbound SAs first on both ends, then outbound: no packet is ever sealed for a peer that cannot open it.
+      await res.install(sa('in', 'responder', k.initiatorToResponder));
+      await ini.install(sa('in', 'initiator', k.responderToInitiator));
+      await ini.install(sa('out', 'initiator', k.initiatorToResponder));
+      await res.install(sa('out', 'responder', k.responderToInitiator));
+    }
+    progress(`eBPF data plane attached to ${DP_IFACE} in ${planes.size} namespaces, ${flows.length * 4} SAs installed (keys: ${source})`);
+    return {
+      ok: true,
+      session: {
+        keySource: source,
+        async counters() {
+          const sum: Record<string, number> = {};
+          for (const dp of planes.values()) {
+            const c = await dp.counters();
+            for (const dir of ['out', 'in'] as const) {
+              for (const [v, n] of Object.entries(c[dir])) if (n > 0n) sum[`${dir}.${v}`] = (sum[`${dir}.${v}`] ?? 0) + Number(n);
+            }
+          }
+          return sum;
+        },
+        teardown,
+      },
+    };
+  } catch (e) {
+    await teardown();
+    return { ok: false, reason: `setting up the eBPF data plane failed: ${e instanceof Error ? e.message : String(e)}` };
+  }
 }

@@ -1,10 +1,13 @@
 /**
- * The bench topology: a hub namespace with two bridges and one namespace per workflow node, each
- * node wired to both bridges by a veth pair. The `p` network carries plaintext TCP and user-space
- * TLS; the `e` network is the workflow interface where the eBPF data plane is attached, so the
- * baselines never cross attestflow's programs and all three can be interleaved run by run.
- * Every name starts with `af-bench-`; `destroy` removes everything, and `sweep` removes leftovers of
- * a run that was killed before its `finally`.
+ * The bench topology: a hub namespace with one bridge per network and one namespace per workflow
+ * node, wired to every bridge by a veth pair. Three networks, so the transports can be interleaved
+ * run by run without touching each other:
+ * - `p`: default veth settings (GSO, 1500 MTU): plaintext TCP and user-space TLS, as users run them;
+ * - `s`: the data plane's link settings ({@link SEG_LINK}) without the data plane: plaintext that
+ *   separates the cost of per-packet segmentation from the cost of ESP;
+ * - `e`: the same settings with the eBPF data plane attached to the node's interface.
+ * Every name starts with `af-bench-`; `destroyTopology` removes everything, and `sweep` removes
+ * leftovers of a run that was killed before its `finally`.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -12,21 +15,31 @@ import { readdirSync } from 'node:fs';
 export const PREFIX = 'af-bench-';
 const HUB = `${PREFIX}hub`;
 
+export type NetName = 'p' | 's' | 'e';
+export const NETS: readonly NetName[] = ['p', 's', 'e'];
+
+/**
+ * Link settings the data plane needs: it seals whole packets, so no GSO super-packets
+ * (`gso_max_segs 1` keeps TCP segments single-MSS), and ESP adds up to 40 bytes, so the route MTU
+ * leaves room for them inside the 1500-byte veth MTU.
+ */
+export const SEG_LINK = { routeMtu: 1440, gsoMaxSegs: 1 } as const;
+
 export interface NodeAddr {
   /** Node name (also the namespace suffix): `c`, `s1`, ... */
   readonly name: string;
   readonly netns: string;
   /** Path for `nsenter --net=`. */
   readonly netnsPath: string;
-  /** Address on the plaintext / TLS network. */
-  readonly plainIp: string;
-  /** Address on the data-plane network (its interface is {@link DP_IFACE}). */
-  readonly dpIp: string;
+  /** Address on each network. */
+  readonly ip: Readonly<Record<NetName, string>>;
 }
 
-/** Interface names inside each node namespace. */
-export const PLAIN_IFACE = `${PREFIX}p`;
-export const DP_IFACE = `${PREFIX}e`;
+/** Interface name of a network inside each node namespace. */
+export function iface(net: NetName): string {
+  return `${PREFIX}${net}`;
+}
+export const DP_IFACE = iface('e');
 
 export interface Topology {
   readonly nodes: readonly NodeAddr[];
@@ -67,31 +80,34 @@ export function createTopology(names: readonly string[], subnetBase = '10.231'):
     name,
     netns: `${PREFIX}${name}`,
     netnsPath: `/run/netns/${PREFIX}${name}`,
-    plainIp: `${subnetBase}.1.${i + 1}`,
-    dpIp: `${subnetBase}.2.${i + 1}`,
+    ip: { p: `${subnetBase}.1.${i + 1}`, s: `${subnetBase}.2.${i + 1}`, e: `${subnetBase}.3.${i + 1}` },
   }));
   const hubPath = `/run/netns/${HUB}`;
   try {
     run('ip', ['netns', 'add', HUB]);
     inNetns(hubPath, 'ip', ['link', 'set', 'lo', 'up']);
-    for (const br of ['brp', 'bre']) {
-      inNetns(hubPath, 'ip', ['link', 'add', `${PREFIX}${br}`, 'type', 'bridge']);
-      inNetns(hubPath, 'ip', ['link', 'set', `${PREFIX}${br}`, 'up']);
+    for (const net of NETS) {
+      inNetns(hubPath, 'ip', ['link', 'add', `${PREFIX}br${net}`, 'type', 'bridge']);
+      inNetns(hubPath, 'ip', ['link', 'set', `${PREFIX}br${net}`, 'up']);
     }
     for (const n of nodes) {
       run('ip', ['netns', 'add', n.netns]);
       inNetns(n.netnsPath, 'ip', ['link', 'set', 'lo', 'up']);
-      for (const [net, iface, ip, br] of [
-        ['p', PLAIN_IFACE, n.plainIp, 'brp'],
-        ['e', DP_IFACE, n.dpIp, 'bre'],
-      ] as const) {
+      for (const net of NETS) {
+        const ifn = iface(net);
+        const ip = n.ip[net];
         const hubEnd = `${PREFIX}${n.name}${net}`;
         if (hubEnd.length > 15) throw new Error(`interface name ${hubEnd} is longer than 15 characters`);
-        run('ip', ['link', 'add', hubEnd, 'netns', HUB, 'type', 'veth', 'peer', 'name', iface, 'netns', n.netns]);
-        inNetns(hubPath, 'ip', ['link', 'set', hubEnd, 'master', `${PREFIX}${br}`]);
+        run('ip', ['link', 'add', hubEnd, 'netns', HUB, 'type', 'veth', 'peer', 'name', ifn, 'netns', n.netns]);
+        inNetns(hubPath, 'ip', ['link', 'set', hubEnd, 'master', `${PREFIX}br${net}`]);
         inNetns(hubPath, 'ip', ['link', 'set', hubEnd, 'up']);
-        inNetns(n.netnsPath, 'ip', ['addr', 'add', `${ip}/24`, 'dev', iface]);
-        inNetns(n.netnsPath, 'ip', ['link', 'set', iface, 'up']);
+        if (net !== 'p') inNetns(n.netnsPath, 'ip', ['link', 'set', ifn, 'gso_max_segs', String(SEG_LINK.gsoMaxSegs)]);
+        inNetns(n.netnsPath, 'ip', ['addr', 'add', `${ip}/24`, 'dev', ifn]);
+        inNetns(n.netnsPath, 'ip', ['link', 'set', ifn, 'up']);
+        if (net !== 'p') {
+          const subnet = `${ip.split('.').slice(0, 3).join('.')}.0/24`;
+          inNetns(n.netnsPath, 'ip', ['route', 'replace', subnet, 'dev', ifn, 'proto', 'kernel', 'scope', 'link', 'src', ip, 'mtu', String(SEG_LINK.routeMtu)]);
+        }
       }
     }
   } catch (e) {

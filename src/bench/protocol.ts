@@ -17,7 +17,7 @@ export type WorkerCommand =
   | { readonly op: 'serve'; readonly spec: ChannelSpec; readonly at: Endpoint; readonly serve: ServeRole }
   | { readonly op: 'latency'; readonly spec: ChannelSpec; readonly to: Endpoint; readonly params: LatencyParams }
   | { readonly op: 'throughput'; readonly spec: ChannelSpec; readonly to: Endpoint; readonly params: ThroughputParams }
-  | { readonly op: 'pipeline'; readonly spec: ChannelSpec; readonly to: Endpoint; readonly collectorPort: number; readonly params: PipelineParams }
+  | { readonly op: 'pipeline'; readonly spec: ChannelSpec; readonly to: Endpoint; readonly collector: Endpoint; readonly params: PipelineParams }
   | { readonly op: 'stop' };
 
 export type WorkerResult = { readonly served: string } | LatencyRun | ThroughputRun | PipelineRun | { readonly stopped: true };

@@ -20,7 +20,8 @@ function cell(w: WorkloadResult, f: TransportFigure | undefined): string {
     const sign = f.delta >= 0 ? '+' : '−';
     const pct = (f.ratio - 1) * 100;
     const extra = w.name === 'latency' ? `${sign}${num(Math.abs(f.delta))} µs` : `${pct >= 0 ? '+' : '−'}${num(Math.abs(pct))}%`;
-    s += ` (×${f.ratio.toFixed(2)}, ${extra})`;
+    const same = f.ratioSameLink !== undefined ? `; ×${f.ratioSameLink.toFixed(2)} vs same-link plaintext` : '';
+    s += ` (×${f.ratio.toFixed(2)}, ${extra}${same})`;
   }
   return s;
 }
@@ -39,13 +40,14 @@ export function markdownTable(r: BenchReport): string {
     '',
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.kernel}, Node ${m.node}; CPU AES-NI: ${m.cpuAesNi ? 'yes' : 'no'}; kernel AES for eBPF: ${m.kernelAesDrivers.join(', ') || 'none'}; kernel GCM: ${m.kernelGcm ? 'yes' : 'no'}.`,
   ];
+  if (r.failures.length > 0) lines.push('', ...r.failures.map((f) => `Failed: run ${f.run} of ${f.workload} on ${f.transport} failed: ${f.error} (left out of the median).`));
   if (r.missing.length > 0) lines.push('', ...r.missing.map((x) => `Missing: ${TRANSPORT_LABEL[x.transport]}: ${x.reason}.`));
   if (hs.length > 0) lines.push('', '| control-plane handshake | CPU (both ends) | wall | bytes on the wire | notes |', '|---|---|---|---|---|', ...hs);
   if (r.notes.length > 0) lines.push('', ...r.notes.map((n) => `Note: ${n}`));
   return `${lines.join('\n')}\n`;
 }
 
-const COLOURS: Record<string, string> = { plain: '#8a8f98', ebpf: '#2b7bb9', tls: '#d9822b' };
+const COLOURS: Record<string, string> = { plain: '#8a8f98', plainseg: '#b9bdc4', ebpf: '#2b7bb9', tls: '#d9822b' };
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

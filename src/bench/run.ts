@@ -4,6 +4,7 @@
  * so drift on this shared 2-core machine hits all of them alike. Reports medians and ratios to
  * plaintext from this same run. Namespaces and workers are removed in `finally`, and on SIGINT/SIGTERM.
  */
+import os from 'node:os';
 import { AttestflowError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { makeTlsIdentities } from './certs.js';
@@ -15,7 +16,7 @@ import { machineInfo } from './machine.js';
 import { createTopology, destroyTopology, sweep, type Topology } from './netns.js';
 import { dataplaneFigures } from './perpacket.js';
 import { median } from './stats.js';
-import { TRANSPORTS, type BenchReport, type MissingTransport, type TransportFigure, type TransportName, type WorkloadResult } from './types.js';
+import { TRANSPORTS, type BenchReport, type MissingTransport, type RunFailure, type TransportFigure, type TransportName, type WorkloadResult } from './types.js';
 import type { ServeRole } from './protocol.js';
 import { Worker } from './workers.js';
 import type { LatencyParams, LatencyRun } from './workloads/latency.js';
@@ -88,6 +89,8 @@ function summarise(
 ): WorkloadResult {
   const plain = perTransport.get('plain');
   const plainMedian = plain && plain.runs.length > 0 ? median(plain.runs) : undefined;
+  const seg = perTransport.get('plainseg');
+  const segMedian = seg && seg.runs.length > 0 ? median(seg.runs) : undefined;
   const figures: TransportFigure[] = [];
   for (const t of TRANSPORTS) {
     const r = perTransport.get(t);
@@ -98,6 +101,7 @@ function summarise(
       median: m,
       runs: r.runs,
       ...(t !== 'plain' && plainMedian !== undefined ? { ratio: m / plainMedian, delta: m - plainMedian } : {}),
+      ...(t === 'ebpf' && segMedian !== undefined ? { ratioSameLink: m / segMedian } : {}),
       ...(r.notes ? { notes: r.notes } : {}),
     });
   }
@@ -115,7 +119,9 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
   const t0 = performance.now();
   const notes: string[] = [];
   const missing: MissingTransport[] = [];
+  const failures: RunFailure[] = [];
   const machine = machineInfo();
+  const loadStart = os.loadavg()[0]!;
   progress(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.kernel}, kernel AES: ${machine.kernelAesDrivers.join(', ') || 'none'}`);
 
   const release = acquireBenchLock();
@@ -146,21 +152,22 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
     progress('creating network namespaces (af-bench-*) and veth links');
     topo = createTopology(NODES);
     const t = topo;
-    const ids = await makeTlsIdentities(Object.fromEntries(t.nodes.map((n) => [n.name, [n.plainIp]])));
+    const ids = await makeTlsIdentities(Object.fromEntries(t.nodes.map((n) => [n.name, [n.ip.p]])));
     for (const n of t.nodes) workers.set(n.name, new Worker(n.name, n.netnsPath));
     const w = (name: string): Worker => workers.get(name)!;
 
     const wiring = new Map<TransportName, (node: string) => TransportWiring>();
-    wiring.set('plain', () => ({ spec: { kind: 'tcp' }, endpoint: (node, port) => ({ host: t.node(node).plainIp, port }) }));
+    wiring.set('plain', () => ({ spec: { kind: 'tcp' }, endpoint: (node, port) => ({ host: t.node(node).ip.p, port }) }));
+    wiring.set('plainseg', () => ({ spec: { kind: 'tcp' }, endpoint: (node, port) => ({ host: t.node(node).ip.s, port }) }));
     wiring.set('tls', (self) => ({
       spec: { kind: 'tls', tls: ids[self]! },
-      endpoint: (node, port) => ({ host: t.node(node).plainIp, port: port + TLS_PORT_OFFSET }),
+      endpoint: (node, port) => ({ host: t.node(node).ip.p, port: port + TLS_PORT_OFFSET }),
     }));
     progress('attaching the eBPF data plane and installing keys');
     const prepared = await prepareEbpf(t, flows(), progress);
     if (prepared.ok) {
       ebpf = prepared.session;
-      wiring.set('ebpf', () => ({ spec: { kind: 'tcp' }, endpoint: (node, port) => ({ host: t.node(node).dpIp, port }) }));
+      wiring.set('ebpf', () => ({ spec: { kind: 'tcp' }, endpoint: (node, port) => ({ host: t.node(node).ip.e, port }) }));
     } else {
       missing.push({ transport: 'ebpf', reason: prepared.reason });
       progress(`eBPF transport MISSING: ${prepared.reason}`);
@@ -184,44 +191,52 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
     }
     progress(`servers up for: ${active.join(', ')}`);
 
-    const lat = new Map<TransportName, { runs: number[]; notes?: Record<string, string | number> }>();
-    const thr = new Map<TransportName, { runs: number[]; notes?: Record<string, string | number> }>();
-    const pipe = new Map<TransportName, { runs: number[]; notes?: Record<string, string | number> }>();
-    for (const tr of active) {
-      lat.set(tr, { runs: [] });
-      thr.set(tr, { runs: [] });
-      pipe.set(tr, { runs: [] });
-    }
+    type Acc = Map<TransportName, { runs: number[]; notes?: Record<string, string | number> }>;
+    const acc: Record<'latency' | 'throughput' | 'pipeline', Acc> = { latency: new Map(), throughput: new Map(), pipeline: new Map() };
+    for (const a of Object.values(acc)) for (const tr of active) a.set(tr, { runs: [] });
     const latDeadline = 10_000;
     const thrDeadline = opts.throughput.durationMs + 15_000;
     const pipeDeadline = 60_000;
+    // One measurement: returns the run's figure and a progress line; any failure is recorded, never filled in.
+    const measure = async (wl: keyof typeof acc, tr: TransportName, r: number): Promise<void> => {
+      const x = wiring.get(tr)!('c');
+      const tag = `run ${r + 1}/${opts.runs} ${wl.padEnd(10)} ${tr.padEnd(8)}`;
+      try {
+        let figure: number;
+        let line: string;
+        if (wl === 'latency') {
+          const res = await w('c').request<LatencyRun>({ op: 'latency', spec: x.spec, to: x.endpoint('s1', PORT.echo), params: { ...opts.latency, deadlineMs: latDeadline } }, latDeadline + 10_000);
+          figure = res.medianUs;
+          line = `${fmt(res.medianUs)} µs median RTT (${res.samples} round trips)`;
+          if (res.cipher) acc.latency.get(tr)!.notes = { cipher: res.cipher };
+        } else if (wl === 'throughput') {
+          const res = await w('c').request<ThroughputRun>({ op: 'throughput', spec: x.spec, to: x.endpoint('s1', PORT.sink), params: { ...opts.throughput, deadlineMs: thrDeadline } }, thrDeadline + 10_000);
+          figure = res.mbPerS;
+          line = `${fmt(res.mbPerS)} MB/s (${fmt(res.bytes / 1e6)} MB in ${fmt(res.seconds, 2)} s)`;
+        } else {
+          const res = await w('c').request<PipelineRun>(
+            { op: 'pipeline', spec: x.spec, to: x.endpoint('s1', PORT.stage), collector: x.endpoint('c', PORT.collector), params: { ...opts.pipeline, deadlineMs: pipeDeadline } },
+            pipeDeadline + 10_000,
+          );
+          figure = res.seconds * 1000;
+          line = `${fmt(figure)} ms for ${res.items} items (${fmt(res.itemsPerS)} items/s)`;
+        }
+        acc[wl].get(tr)!.runs.push(figure);
+        progress(`${tag} ${line}`);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        failures.push({ workload: wl, transport: tr, run: r + 1, error: msg });
+        progress(`${tag} FAILED: ${msg}`);
+      }
+    };
     for (let r = 0; r < opts.runs; r++) {
       // Rotate the order each run so no transport always goes first (warm caches, turbo, noise).
       const order = active.map((_, i) => active[(i + r) % active.length]!);
-      for (const tr of order) {
-        const x = wiring.get(tr)!('c');
-        const res = await w('c').request<LatencyRun>({ op: 'latency', spec: x.spec, to: x.endpoint('s1', PORT.echo), params: { ...opts.latency, deadlineMs: latDeadline } }, latDeadline + 10_000);
-        const e = lat.get(tr)!;
-        e.runs.push(res.medianUs);
-        if (res.cipher) e.notes = { cipher: res.cipher };
-        progress(`run ${r + 1}/${opts.runs} latency    ${tr.padEnd(5)} ${fmt(res.medianUs)} µs median RTT (${res.samples} round trips)`);
-      }
-      for (const tr of order) {
-        const x = wiring.get(tr)!('c');
-        const res = await w('c').request<ThroughputRun>({ op: 'throughput', spec: x.spec, to: x.endpoint('s1', PORT.sink), params: { ...opts.throughput, deadlineMs: thrDeadline } }, thrDeadline + 10_000);
-        thr.get(tr)!.runs.push(res.mbPerS);
-        progress(`run ${r + 1}/${opts.runs} throughput ${tr.padEnd(5)} ${fmt(res.mbPerS)} MB/s (${fmt(res.bytes / 1e6)} MB in ${fmt(res.seconds, 2)} s)`);
-      }
-      for (const tr of order) {
-        const x = wiring.get(tr)!('c');
-        const res = await w('c').request<PipelineRun>(
-          { op: 'pipeline', spec: x.spec, to: x.endpoint('s1', PORT.stage), collectorPort: x.endpoint('c', PORT.collector).port, params: { ...opts.pipeline, deadlineMs: pipeDeadline } },
-          pipeDeadline + 10_000,
-        );
-        pipe.get(tr)!.runs.push(res.seconds * 1000);
-        progress(`run ${r + 1}/${opts.runs} pipeline   ${tr.padEnd(5)} ${fmt(res.seconds * 1000)} ms for ${res.items} items (${fmt(res.itemsPerS)} items/s)`);
-      }
+      for (const wl of ['latency', 'throughput', 'pipeline'] as const) for (const tr of order) await measure(wl, tr, r);
     }
+    const lat = acc.latency;
+    const thr = acc.throughput;
+    const pipe = acc.pipeline;
     if (ebpf) {
       const c = await ebpf.counters();
       const ef = pipe.get('ebpf');
@@ -280,6 +295,7 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
         `user-space TLS uses OpenSSL with the CPU's AES instructions${machine.cpuAesNi ? ' (present here)' : ''}. The eBPF figures are bounded by that, not by the data plane's design.`,
     );
   }
+  notes.push(`Load average (1 min) ${loadStart.toFixed(1)} at the start and ${os.loadavg()[0]!.toFixed(1)} at the end: the machine is shared, so other work competes with every transport alike (runs are interleaved).`);
   notes.push(`${machine.cores} cores are shared by the client, servers and pipeline stages (four processes) and the kernel's softirq work.`);
   return {
     tool: 'attestflow bench all',
@@ -290,6 +306,7 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
     runs: opts.runs,
     workloads,
     missing,
+    failures,
     handshakes,
     dataplane,
     notes,

@@ -5,12 +5,17 @@
  */
 
 /** The channels compared on identical workloads. */
-export type TransportName = 'plain' | 'ebpf' | 'tls';
+export type TransportName = 'plain' | 'plainseg' | 'ebpf' | 'tls';
 
-export const TRANSPORTS: readonly TransportName[] = ['plain', 'ebpf', 'tls'];
+/**
+ * `plainseg` is plaintext on the data plane's link settings (no GSO, 1440 route MTU): not a
+ * channel of its own, it splits the eBPF path's cost into segmentation and ESP.
+ */
+export const TRANSPORTS: readonly TransportName[] = ['plain', 'plainseg', 'ebpf', 'tls'];
 
 export const TRANSPORT_LABEL: Readonly<Record<TransportName, string>> = {
   plain: 'plaintext TCP',
+  plainseg: 'plaintext TCP, data-plane link settings',
   ebpf: 'attestflow eBPF ESP (AES-CCM)',
   tls: 'user-space mTLS 1.3 (node:tls)',
 };
@@ -29,6 +34,8 @@ export interface TransportFigure {
   readonly ratio?: number;
   /** median − plaintext median, in the workload's unit. */
   readonly delta?: number;
+  /** eBPF only: median / plaintext median on the same link settings (the cost of ESP alone). */
+  readonly ratioSameLink?: number;
   /** Extra facts of this transport's runs (negotiated TLS cipher, packets, ...). */
   readonly notes?: Readonly<Record<string, string | number>>;
 }
@@ -50,6 +57,14 @@ export interface WorkloadResult {
 export interface MissingTransport {
   readonly transport: TransportName;
   readonly reason: string;
+}
+
+/** One measurement that failed (its run is left out of the median, never filled in). */
+export interface RunFailure {
+  readonly workload: string;
+  readonly transport: TransportName;
+  readonly run: number;
+  readonly error: string;
 }
 
 /** The machine the figures were measured on. */
@@ -92,6 +107,7 @@ export interface BenchReport {
   readonly runs: number;
   readonly workloads: readonly WorkloadResult[];
   readonly missing: readonly MissingTransport[];
+  readonly failures: readonly RunFailure[];
   readonly handshakes: readonly HandshakeCost[];
   /** Per-packet data-plane figures from `attestflow bench dataplane`, or why they are missing. */
   readonly dataplane: unknown;

@@ -12,7 +12,8 @@ import { Collector, pipelineDriver, stage } from './workloads/pipeline.js';
 import { sink, throughputClient } from './workloads/throughput.js';
 
 const servers: net.Server[] = [];
-const collectors = new Map<number, Collector>();
+/** Collectors by `host:port`: each transport has its own on its own network. */
+const collectors = new Map<string, Collector>();
 
 async function handle(cmd: WorkerCommand): Promise<WorkerResult> {
   switch (cmd.op) {
@@ -24,7 +25,7 @@ async function handle(cmd: WorkerCommand): Promise<WorkerResult> {
       else if (r.role === 'stage') onConn = stage(cmd.spec, r.next, r.rounds, r.maxPayload);
       else {
         const c = new Collector();
-        collectors.set(cmd.at.port, c);
+        collectors.set(`${cmd.at.host}:${cmd.at.port}`, c);
         onConn = c.onConnection;
       }
       servers.push(await listen(cmd.spec, cmd.at, onConn));
@@ -35,8 +36,8 @@ async function handle(cmd: WorkerCommand): Promise<WorkerResult> {
     case 'throughput':
       return throughputClient(cmd.spec, cmd.to, cmd.params);
     case 'pipeline': {
-      const c = collectors.get(cmd.collectorPort);
-      if (c === undefined) throw new Error(`no collector on port ${cmd.collectorPort}`);
+      const c = collectors.get(`${cmd.collector.host}:${cmd.collector.port}`);
+      if (c === undefined) throw new Error(`no collector at ${cmd.collector.host}:${cmd.collector.port}`);
       return pipelineDriver(cmd.spec, cmd.to, c, cmd.params);
     }
     case 'stop':

@@ -25,6 +25,7 @@ const report: BenchReport = {
     },
   ],
   missing: [{ transport: 'ebpf', reason: 'not here' }],
+  failures: [{ workload: 'latency', transport: 'tls', run: 2, error: 'boom' }],
   handshakes: [{ protocol: 'mTLS', count: 3, cpuMs: 4, wallMs: 5, bytes: 3700 }],
   dataplane: null,
   notes: ['a note'],
@@ -41,6 +42,7 @@ describe('bench report rendering', () => {
     expect(md).toContain('Missing: attestflow eBPF');
     expect(md).toContain('kernel GCM: no');
     expect(md).toContain('3700 B');
+    expect(md).toContain('run 2 of latency on tls failed: boom');
   });
 
   it('SVG: well-formed, escaped, one bar per figure and a missing marker', () => {
