@@ -92,6 +92,8 @@ export function createTopology(names: readonly string[], subnetBase = '10.231'):
     }
     for (const n of nodes) {
       run('ip', ['netns', 'add', n.netns]);
+      // IPv4 only: no IPv6 autoconfiguration chatter for the data plane to count as denied.
+      for (const k of ['all', 'default']) inNetns(n.netnsPath, 'sysctl', ['-q', '-w', `net.ipv6.conf.${k}.disable_ipv6=1`]);
       inNetns(n.netnsPath, 'ip', ['link', 'set', 'lo', 'up']);
       for (const net of NETS) {
         const ifn = iface(net);

@@ -40,6 +40,14 @@ export function markdownTable(r: BenchReport): string {
     '',
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.kernel}, Node ${m.node}; CPU AES-NI: ${m.cpuAesNi ? 'yes' : 'no'}; kernel AES for eBPF: ${m.kernelAesDrivers.join(', ') || 'none'}; kernel GCM: ${m.kernelGcm ? 'yes' : 'no'}.`,
   ];
+  if (r.ebpf) {
+    const c = r.ebpf.counters;
+    const drops = Object.entries(c).filter(([k]) => !/sealed|opened|pass_/.test(k));
+    lines.push(
+      '',
+      `eBPF data plane over the run: ${c['out.sealed'] ?? 0} packets sealed, ${c['in.opened'] ?? 0} opened; other verdicts: ${drops.map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}. Keys: ${r.ebpf.keySource}.`,
+    );
+  }
   if (r.failures.length > 0) lines.push('', ...r.failures.map((f) => `Failed: run ${f.run} of ${f.workload} on ${f.transport} failed: ${f.error} (left out of the median).`));
   if (r.missing.length > 0) lines.push('', ...r.missing.map((x) => `Missing: ${TRANSPORT_LABEL[x.transport]}: ${x.reason}.`));
   if (hs.length > 0) lines.push('', '| control-plane handshake | CPU (both ends) | wall | bytes on the wire | notes |', '|---|---|---|---|---|', ...hs);

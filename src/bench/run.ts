@@ -120,6 +120,7 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
   const notes: string[] = [];
   const missing: MissingTransport[] = [];
   const failures: RunFailure[] = [];
+  let ebpfInfo: BenchReport['ebpf'];
   const machine = machineInfo();
   const loadStart = os.loadavg()[0]!;
   progress(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.kernel}, kernel AES: ${machine.kernelAesDrivers.join(', ') || 'none'}`);
@@ -237,11 +238,7 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
     const lat = acc.latency;
     const thr = acc.throughput;
     const pipe = acc.pipeline;
-    if (ebpf) {
-      const c = await ebpf.counters();
-      const ef = pipe.get('ebpf');
-      if (ef) ef.notes = { ...(ef.notes ?? {}), ...c };
-    }
+    if (ebpf) ebpfInfo = { keySource: ebpf.keySource, counters: await ebpf.counters() };
 
     workloads.push(
       summarise(
@@ -307,6 +304,7 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
     workloads,
     missing,
     failures,
+    ...(ebpfInfo ? { ebpf: ebpfInfo } : {}),
     handshakes,
     dataplane,
     notes,

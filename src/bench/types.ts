@@ -108,6 +108,8 @@ export interface BenchReport {
   readonly workloads: readonly WorkloadResult[];
   readonly missing: readonly MissingTransport[];
   readonly failures: readonly RunFailure[];
+  /** When the eBPF transport ran: where its keys came from and the data plane's verdict counters over the whole run. */
+  readonly ebpf?: { readonly keySource: string; readonly counters: Readonly<Record<string, number>> };
   readonly handshakes: readonly HandshakeCost[];
   /** Per-packet data-plane figures from `attestflow bench dataplane`, or why they are missing. */
   readonly dataplane: unknown;
