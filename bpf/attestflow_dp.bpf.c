@@ -42,6 +42,9 @@ struct dp_ctx_slot {
 };
 
 struct dp_scratch {
+	/* head and mac are contiguous: once B0 and B1 are spent, head[0..4) + mac[0..32) hold the IPv4
+	 * and ESP headers right before the ciphertext, so the sealed packet is written in one store. */
+	__u8 head[4];
 	__u8 mac[DP_BUF]; /* B0 | B1 | payload (| tag once sealed) */
 	__u8 mac_out[DP_BUF];
 	__u8 ctr[DP_BUF]; /* A0 .. An */
@@ -135,17 +138,22 @@ static __always_inline void ccm_blocks(struct dp_scratch *s, const struct ccm_pa
 	s->mac[17] = p->aad_len;
 	__builtin_memcpy(&s->mac[18], p->aad, 14);
 
-	for (i = 0; i <= DP_MAX_BLOCKS; i++) {
-		__u32 o = i * 16;
+	/* A_i = a with the counter i (< 65536) in its last two bytes, big-endian: two 8-byte stores. */
+	__u64 a0 = *(__u64 *)&a[0], a1 = *(__u64 *)&a[8];
+
+	/* Two blocks per iteration; at most one block past A_nblocks is written (the buffer has room). */
+	for (i = 0; i <= DP_MAX_BLOCKS; i += 2) {
+		__u32 o = i * 16, j = i + 1;
 
 		if (i > nblocks)
 			break;
 		barrier_var(o); /* keep the bound the verifier must see on the offset itself */
-		if (o > DP_BUF - 16)
+		if (o > DP_BUF - 32)
 			break;
-		__builtin_memcpy(&s->ctr[o], a, 14);
-		s->ctr[o + 14] = i >> 8;
-		s->ctr[o + 15] = i & 0xff;
+		*(__u64 *)&s->ctr[o] = a0;
+		*(__u64 *)&s->ctr[o + 8] = a1 | ((__u64)(i >> 8) << 48) | ((__u64)(i & 0xff) << 56);
+		*(__u64 *)&s->ctr[o + 16] = a0;
+		*(__u64 *)&s->ctr[o + 24] = a1 | ((__u64)(j >> 8) << 48) | ((__u64)(j & 0xff) << 56);
 	}
 }
 
@@ -176,13 +184,17 @@ static __always_inline int aes_run(struct bpf_crypto_ctx *c, __u8 *src, __u8 *ds
 	return bpf_crypto_encrypt(c, &ps, &pd, &pi);
 }
 
-/* XORs the keystream (from A1) into the payload in place, in 8-byte words. */
+/*
+ * XORs the keystream (from A1) into the payload in place, 32 bytes per iteration (BPF has no wider
+ * registers; fewer iterations means fewer loop checks). It may run up to 31 bytes past len: the
+ * buffers have room, and the caller zeroes or overwrites what lies past len.
+ */
 static __always_inline void ccm_xor(struct dp_scratch *s, __u32 len)
 {
 	__u32 i;
 
-	for (i = 0; i < (DP_MAX_PT + 7) / 8; i++) {
-		__u32 o = i * 8;
+	for (i = 0; i < (DP_MAX_PT + 31) / 32; i++) {
+		__u32 o = i * 32;
 
 		if (o >= len)
 			break;
@@ -190,6 +202,9 @@ static __always_inline void ccm_xor(struct dp_scratch *s, __u32 len)
 		if (o > DP_MAX_PT)
 			break;
 		*(__u64 *)&s->mac[32 + o] ^= *(__u64 *)&s->ks[16 + o];
+		*(__u64 *)&s->mac[40 + o] ^= *(__u64 *)&s->ks[24 + o];
+		*(__u64 *)&s->mac[48 + o] ^= *(__u64 *)&s->ks[32 + o];
+		*(__u64 *)&s->mac[56 + o] ^= *(__u64 *)&s->ks[40 + o];
 	}
 }
 
@@ -279,7 +294,19 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *k, __u32 dir
 		*act = verdict(dir, DP_V_DENY, TC_ACT_SHOT);
 		return 1;
 	}
-	if (bpf_skb_load_bytes(skb, IP_OFF, &k->ip, sizeof(k->ip)) || k->ip.version != 4 || k->ip.ihl != 5 ||
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+
+	/* Direct packet access when the headers are linear (the common case), a copy otherwise. */
+	if (data + L4_OFF + 4 <= end) {
+		__builtin_memcpy(&k->ip, data + IP_OFF, sizeof(k->ip));
+		__builtin_memcpy(ports, data + L4_OFF, sizeof(ports));
+	} else if (bpf_skb_load_bytes(skb, IP_OFF, &k->ip, sizeof(k->ip))) {
+		*act = verdict(dir, DP_V_MALFORMED, TC_ACT_SHOT);
+		return 1;
+	} else if (bpf_skb_load_bytes(skb, L4_OFF, ports, sizeof(ports))) {
+		ports[0] = ports[1] = 0; /* shorter than an L4 header: only fine for non-TCP/UDP */
+	}
+	if (k->ip.version != 4 || k->ip.ihl != 5 ||
 	    bpf_ntohs(k->ip.tot_len) < 20 || skb->len < ETH_HLEN + bpf_ntohs(k->ip.tot_len)) {
 		*act = verdict(dir, DP_V_MALFORMED, TC_ACT_SHOT);
 		return 1;
@@ -290,7 +317,7 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *k, __u32 dir
 	}
 	k->sport = k->dport = 0;
 	if (k->ip.protocol == IPPROTO_TCP || k->ip.protocol == IPPROTO_UDP) {
-		if (bpf_skb_load_bytes(skb, L4_OFF, ports, sizeof(ports))) {
+		if (bpf_ntohs(k->ip.tot_len) < 20 + 8) {
 			*act = verdict(dir, DP_V_MALFORMED, TC_ACT_SHOT);
 			return 1;
 		}
@@ -400,23 +427,27 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, __u32 spi)
 	if (ccm(s, cs, &p, plen, 0))
 		return verdict(DP_DIR_OUT, DP_V_CRYPTO_ERR, TC_ACT_SHOT);
 
-	/* B1 is spent: put the ESP header right before the ciphertext and write it all at once. */
+	/* B0 and B1 are spent: IPv4 and ESP headers go right before the ciphertext. */
+	k->ip.tot_len = bpf_htons(20 + DP_ESP_HDR + plen + DP_ICV);
+	k->ip.protocol = IPPROTO_ESP;
+	k->ip.check = ip_csum(&k->ip);
+	__builtin_memcpy(&s->head[0], &k->ip, 4);
+	__builtin_memcpy(&s->mac[0], (__u8 *)&k->ip + 4, 16);
 	__builtin_memcpy(&s->mac[16], &spi_be, 4);
 	__builtin_memcpy(&s->mac[20], &seq_be, 4);
 	__builtin_memcpy(&s->mac[24], &iv, 8);
 
-	if (bpf_skb_adjust_room(skb, DP_ESP_HDR, BPF_ADJ_ROOM_NET, 0) ||
-	    bpf_skb_change_tail(skb, L4_OFF + DP_ESP_HDR + plen + DP_ICV, 0))
+	/* Grow by the whole ESP overhead right after the IP header, then overwrite everything from
+	 * the IP header on: no tail adjustment (which would often reallocate the packet). */
+	if (skb->len != ETH_HLEN + 20 + len && bpf_skb_change_tail(skb, ETH_HLEN + 20 + len, 0))
 		return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
-	plen &= 0x7ff;
-	if (plen > DP_MAX_PT)
+	if (bpf_skb_adjust_room(skb, DP_ESP_HDR + pad + 2 + DP_ICV, BPF_ADJ_ROOM_NET, 0))
+		return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
+	plen = 20 + DP_ESP_HDR + plen + DP_ICV;
+	barrier_var(plen);
+	if (plen > 20 + DP_ESP_HDR + DP_MAX_PT + DP_ICV)
 		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
-	if (bpf_skb_store_bytes(skb, L4_OFF, &s->mac[16], DP_ESP_HDR + plen + DP_ICV, 0))
-		return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
-	k->ip.tot_len = bpf_htons(20 + DP_ESP_HDR + plen + DP_ICV);
-	k->ip.protocol = IPPROTO_ESP;
-	k->ip.check = ip_csum(&k->ip);
-	if (bpf_skb_store_bytes(skb, IP_OFF, &k->ip, sizeof(k->ip), 0))
+	if (bpf_skb_store_bytes(skb, IP_OFF, &s->head[0], plen, 0))
 		return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
 	return verdict(DP_DIR_OUT, DP_V_SEALED, TC_ACT_OK);
 }
@@ -550,9 +581,12 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 	len &= 0x7ff;
 	if (len > DP_MAX_PT || len == 0)
 		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
-	if (bpf_skb_store_bytes(skb, L4_OFF + DP_ESP_HDR, &s->mac[32], len, 0) ||
-	    bpf_skb_adjust_room(skb, -DP_ESP_HDR, BPF_ADJ_ROOM_NET, 0) ||
-	    bpf_skb_change_tail(skb, L4_OFF + len, 0))
+	/* Plaintext over the last len bytes, then cut everything between IP header and it. */
+	if (skb->len != ETH_HLEN + 20 + DP_ESP_HDR + plen + DP_ICV &&
+	    bpf_skb_change_tail(skb, ETH_HLEN + 20 + DP_ESP_HDR + plen + DP_ICV, 0))
+		return verdict(DP_DIR_IN, DP_V_ADJUST_ERR, TC_ACT_SHOT);
+	if (bpf_skb_store_bytes(skb, L4_OFF + DP_ESP_HDR + plen + DP_ICV - len, &s->mac[32], len, 0) ||
+	    bpf_skb_adjust_room(skb, -(__s32)(DP_ESP_HDR + plen + DP_ICV - len), BPF_ADJ_ROOM_NET, 0))
 		return verdict(DP_DIR_IN, DP_V_ADJUST_ERR, TC_ACT_SHOT);
 	k->ip.tot_len = bpf_htons(20 + len);
 	k->ip.protocol = nh;
