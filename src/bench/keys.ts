@@ -1,28 +1,31 @@
 /**
- * Keys for the bench's eBPF edges. Until a MAKE handshake can be run from here, they are fresh
- * random keys and SPIs in the exact shape MAKE exports (the data plane's cost does not depend on
- * where a key came from); the report says which source was used.
+ * Keys for the bench's eBPF edges: one real MAKE handshake per bench flow between the flow's
+ * software-TEE components, exactly what the agent would install (see make-cost.ts).
  */
-import { randomBytes, randomInt } from 'node:crypto';
-import type { EdgeKeys, SaKeys } from '../make/types.js';
+import type { EdgeKeys } from '../make/types.js';
+import { MakeWorld } from './make-cost.js';
 
 export interface EdgeSpec {
+  /** The data-plane edge name (unique per flow). */
   readonly edge: string;
   readonly initiator: string;
   readonly responder: string;
 }
 
-function randomSa(used: Set<number>): SaKeys {
-  let spi: number;
-  do spi = randomInt(256, 2 ** 31);
-  while (used.has(spi));
-  used.add(spi);
-  return { spi, key: randomBytes(16), salt: randomBytes(3) };
-}
-
 export async function benchEdgeKeys(edges: readonly EdgeSpec[]): Promise<{ keys: Map<string, EdgeKeys>; source: string }> {
-  const used = new Set<number>();
+  const components = [...new Set(edges.flatMap((e) => [e.initiator, e.responder]))];
+  const pairs = [...new Set(edges.map((e) => `${e.initiator}>${e.responder}`))].map((p) => p.split('>') as [string, string]);
+  const world = new MakeWorld(components, pairs);
   const keys = new Map<string, EdgeKeys>();
-  for (const e of edges) keys.set(e.edge, { edge: e.edge, epoch: 1, initiatorToResponder: randomSa(used), responderToInitiator: randomSa(used) });
-  return { keys, source: 'random AES-128 keys in MAKE export shape (node:crypto)' };
+  const spis = new Set<number>();
+  for (const e of edges) {
+    const h = await world.handshake(e.initiator, e.responder, 1);
+    // SPIs are drawn at random by each receiver; a clash on one node would be refused by the adapter.
+    for (const s of [h.keys.initiatorToResponder.spi, h.keys.responderToInitiator.spi]) {
+      if (spis.has(s)) throw new Error(`SPI ${s} drawn twice`);
+      spis.add(s);
+    }
+    keys.set(e.edge, h.keys);
+  }
+  return { keys, source: `${edges.length} MAKE handshakes between sim-TEE components (fresh evidence each)` };
 }

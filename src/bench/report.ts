@@ -40,6 +40,18 @@ export function markdownTable(r: BenchReport): string {
     '',
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.kernel}, Node ${m.node}; CPU AES-NI: ${m.cpuAesNi ? 'yes' : 'no'}; kernel AES for eBPF: ${m.kernelAesDrivers.join(', ') || 'none'}; kernel GCM: ${m.kernelGcm ? 'yes' : 'no'}.`,
   ];
+  const dp = r.dataplane;
+  if ('sizes' in dp) {
+    const us = (ns: number): string => (ns / 1000).toFixed(2);
+    lines.push(
+      '',
+      `| per packet (bench dataplane, BPF_PROG_TEST_RUN, median of ${dp.samples}) | raw kernel AES | seal | seal / raw | open | open / raw |`,
+      '|---|---|---|---|---|---|',
+      ...dp.sizes.map((s) => `| ${s.bytes} B | ${us(s.rawAesNs)} µs | ${us(s.sealNs)} µs | ×${s.sealRatio.toFixed(3)} | ${us(s.openNs)} µs | ×${s.openRatio.toFixed(3)} |`),
+      '',
+      `Policy verdict: egress ${dp.verdict.egressDenyNs.toFixed(0)} ns, ingress ${dp.verdict.ingressDenyNs.toFixed(0)} ns (kernel AES driver: ${dp.aesDriver}).`,
+    );
+  } else if ('missing' in dp) lines.push('', `Per-packet figures missing: ${dp.missing}.`);
   if (r.ebpf) {
     const c = r.ebpf.counters;
     const drops = Object.entries(c).filter(([k]) => !/sealed|opened|pass_/.test(k));

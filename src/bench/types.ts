@@ -4,6 +4,8 @@
  * each beside its ratio to plaintext measured in the same run.
  */
 
+import type { PerPacket } from './perpacket.js';
+
 /** The channels compared on identical workloads. */
 export type TransportName = 'plain' | 'plainseg' | 'ebpf' | 'tls';
 
@@ -112,6 +114,6 @@ export interface BenchReport {
   readonly ebpf?: { readonly keySource: string; readonly counters: Readonly<Record<string, number>> };
   readonly handshakes: readonly HandshakeCost[];
   /** Per-packet data-plane figures from `attestflow bench dataplane`, or why they are missing. */
-  readonly dataplane: unknown;
+  readonly dataplane: PerPacket | { readonly skipped: string };
   readonly notes: readonly string[];
 }

@@ -135,15 +135,25 @@ describe.skipIf(reason !== undefined)('attestflow bench all --quick (network nam
     expect(n('out.sealed')).toBeGreaterThan(100);
     expect(n('in.opened')).toBe(n('out.sealed'));
     expect(n('in.auth_fail') + n('in.replay') + n('out.plaintext_on_edge') + n('out.no_sa')).toBe(0);
+    expect(report.ebpf!.keySource).toMatch(/MAKE handshakes/);
     for (const w of report.workloads) expect(w.figures.find((f) => f.transport === 'ebpf')!.ratioSameLink).toBeGreaterThan(0);
   });
 
-  it('control-plane cost: mTLS handshake CPU time and bytes are positive', () => {
+  it('control-plane cost: MAKE and mTLS handshakes have positive CPU time and plausible bytes on the wire', () => {
     const t = report.handshakes.find((h) => h.protocol.includes('TLS'));
+    const m = report.handshakes.find((h) => h.protocol.startsWith('MAKE'));
     expect(t).toBeDefined();
-    expect(t!.cpuMs).toBeGreaterThan(0);
+    expect(m).toBeDefined();
+    for (const h of [t!, m!]) {
+      expect(h.count).toBe(3);
+      expect(h.cpuMs).toBeGreaterThan(0);
+      expect(h.wallMs).toBeGreaterThan(0);
+    }
     // Two certificates, two CertificateVerify signatures and Finished messages cannot fit in 1 KB.
     expect(t!.bytes).toBeGreaterThan(1000);
+    // MAKE: four messages, two of them carrying evidence (a sim report is hundreds of bytes).
+    expect(m!.messages).toBe(4);
+    expect(m!.bytes).toBeGreaterThan(500);
   });
 
   it('writes the JSON, SVG and markdown results', () => {

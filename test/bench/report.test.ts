@@ -27,7 +27,7 @@ const report: BenchReport = {
   missing: [{ transport: 'ebpf', reason: 'not here' }],
   failures: [{ workload: 'latency', transport: 'tls', run: 2, error: 'boom' }],
   handshakes: [{ protocol: 'mTLS', count: 3, cpuMs: 4, wallMs: 5, bytes: 3700 }],
-  dataplane: null,
+  dataplane: { skipped: 'not requested' },
   notes: ['a note'],
 };
 
