@@ -75,13 +75,14 @@ function esc(s: string): string {
 
 /** A three-panel horizontal bar chart; bars are medians, labels carry the ratio to plaintext. */
 export function svgChart(r: BenchReport): string {
-  const W = 900;
-  const panelH = 150;
+  const W = 980;
+  const rowH = 34;
+  const panelH = 40 + TRANSPORTS.length * rowH;
   const top = 56;
-  const labelW = 250;
-  const barW = W - labelW - 150;
+  const labelW = 300;
+  const barW = W - labelW - 290;
   const parts: string[] = [];
-  const H = top + r.workloads.length * panelH + 40;
+  const H = top + r.workloads.length * panelH + 30;
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="13">`);
   parts.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   parts.push(`<text x="16" y="26" font-size="17" font-weight="bold">attestflow bench: median of ${r.runs} runs, ratio to plaintext in the same run</text>`);
@@ -91,7 +92,7 @@ export function svgChart(r: BenchReport): string {
     parts.push(`<text x="16" y="${y0 + 14}" font-weight="bold">${esc(`${w.title} — ${w.unit}, ${w.better} is better`)}</text>`);
     const max = Math.max(...w.figures.map((f) => f.median), 1e-9);
     TRANSPORTS.forEach((t, j) => {
-      const y = y0 + 26 + j * 36;
+      const y = y0 + 24 + j * rowH;
       parts.push(`<text x="16" y="${y + 18}">${esc(TRANSPORT_LABEL[t])}</text>`);
       const f = w.figures.find((x) => x.transport === t);
       if (f === undefined) {
@@ -100,7 +101,8 @@ export function svgChart(r: BenchReport): string {
       }
       const len = Math.max(1, (f.median / max) * barW);
       parts.push(`<rect x="${labelW}" y="${y + 4}" width="${len.toFixed(1)}" height="20" fill="${COLOURS[t]}"/>`);
-      const ratio = f.ratio !== undefined ? `  ×${f.ratio.toFixed(2)}` : '  baseline';
+      const same = f.ratioSameLink !== undefined ? ` (×${f.ratioSameLink.toFixed(2)} vs same-link)` : '';
+      const ratio = f.ratio !== undefined ? `  ×${f.ratio.toFixed(2)}${same}` : '  baseline';
       parts.push(`<text x="${(labelW + len + 6).toFixed(1)}" y="${y + 18}">${esc(`${num(f.median)} ${w.unit}${ratio}`)}</text>`);
     });
   });

@@ -20,7 +20,7 @@ import { TRANSPORTS, type BenchReport, type MissingTransport, type RunFailure, t
 import type { ServeRole } from './protocol.js';
 import { Worker } from './workers.js';
 import type { LatencyParams, LatencyRun } from './workloads/latency.js';
-import type { PipelineParams, PipelineRun } from './workloads/pipeline.js';
+import { stageCompute, type PipelineParams, type PipelineRun } from './workloads/pipeline.js';
 import type { ThroughputParams, ThroughputRun } from './workloads/throughput.js';
 
 export interface BenchOptions {
@@ -62,6 +62,18 @@ const PORT = { echo: 7101, sink: 7102, stage: 7103, collector: 7104 } as const;
 const TLS_PORT_OFFSET = 100;
 
 export type Progress = (line: string) => void;
+
+/** Median time of one stage's compute on one item, ms (bounded: 21 samples). */
+function calibrateStage(size: number, rounds: number): number {
+  const item = Buffer.alloc(size, 1);
+  const xs: number[] = [];
+  for (let i = 0; i < 21; i++) {
+    const t = performance.now();
+    stageCompute(item, rounds);
+    xs.push(performance.now() - t);
+  }
+  return median(xs);
+}
 
 function flows(): BenchFlow[] {
   return [
@@ -240,6 +252,9 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
     const pipe = acc.pipeline;
     if (ebpf) ebpfInfo = { keySource: ebpf.keySource, counters: await ebpf.counters() };
 
+    // The compute of one stage on one item, timed alone here, so a reader can see how
+    // compute-heavy the pipeline is (the penalty of any channel shrinks as compute grows).
+    const computeMs = calibrateStage(opts.pipeline.size, opts.pipeline.rounds);
     workloads.push(
       summarise(
         {
@@ -269,7 +284,7 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
           title: `Three-stage pipeline, ${opts.pipeline.items} items of ${opts.pipeline.size / 1024} KiB, ${opts.pipeline.rounds} SHA-256 passes per stage`,
           unit: 'ms',
           better: 'lower',
-          params: { ...opts.pipeline, stages: 3, hops: 4 },
+          params: { ...opts.pipeline, stages: 3, hops: 4, computeMsPerItemPerStage: Number(computeMs.toFixed(3)) },
           reference: 'published penalty to beat: 6.1% over plaintext (user-space counterparts: 62%)',
         },
         pipe,
