@@ -35,3 +35,13 @@ export { Party, keysDigest, toEdgeKeys, type PartyConfig, type TraceStep, type T
 export { runLocal, pump, eventOfBytes, type Interceptor } from './make/local.js';
 export { StaticHandshakePolicy, type StaticPolicySpec } from './make/static-policy.js';
 export { ALL_DEFENCES, type Defences, type EdgeKeys, type SaKeys, type HandshakePolicy } from './make/types.js';
+
+// bench
+/**
+ * The benchmark suite behind `attestflow bench all`: plaintext TCP, the eBPF data plane and
+ * user-space mTLS 1.3 on the same workloads (latency, throughput, a three-stage pipeline) in network
+ * namespaces, with medians and ratios to plaintext from the same run, and JSON/SVG/markdown output.
+ */
+export { runBench, DEFAULT_OPTIONS as BENCH_DEFAULT_OPTIONS, QUICK_OPTIONS as BENCH_QUICK_OPTIONS, type BenchOptions, type Progress as BenchProgress } from './bench/run.js';
+export { markdownTable as benchMarkdownTable, svgChart as benchSvgChart, writeResults as writeBenchResults } from './bench/report.js';
+export type { BenchReport, WorkloadResult, TransportFigure, TransportName, MachineInfo, HandshakeCost, MissingTransport, RunFailure } from './bench/types.js';
