@@ -5,7 +5,7 @@
  * built, kernel refuses), `prepareEbpf` says why, and the bench reports the transport as missing
  * rather than measuring anything in its place.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { Dataplane } from '../dataplane/dataplane.js';
 import { defaultHelper, defaultObject } from '../dataplane/helper.js';
 import type { SaInstall } from '../dataplane/types.js';
@@ -29,6 +29,27 @@ export interface EbpfSession {
   teardown(): Promise<void>;
 }
 
+/** bpffs directory of a bench node's data plane. */
+export function pinDirOf(node: string): string {
+  return `/sys/fs/bpf/${PREFIX}${node}`;
+}
+
+/**
+ * Safety net after a run was cut short: removes the pin directories of the bench nodes. With their
+ * namespaces gone the programs are detached, and unpinning frees the maps and the keys they hold.
+ */
+export function sweepPins(nodes: readonly string[]): string[] {
+  const removed: string[] = [];
+  for (const n of nodes) {
+    const dir = pinDirOf(n);
+    if (existsSync(dir)) {
+      rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+    }
+  }
+  return removed;
+}
+
 export type EbpfPrepared = { readonly ok: true; readonly session: EbpfSession } | { readonly ok: false; readonly reason: string };
 
 export async function prepareEbpf(topo: Topology, flows: readonly BenchFlow[], progress: (line: string) => void): Promise<EbpfPrepared> {
@@ -45,7 +66,7 @@ export async function prepareEbpf(topo: Topology, flows: readonly BenchFlow[], p
   };
   try {
     for (const n of topo.nodes) {
-      const dp = await Dataplane.load({ pinDir: `/sys/fs/bpf/${PREFIX}${n.name}`, netns: n.netnsPath });
+      const dp = await Dataplane.load({ pinDir: pinDirOf(n.name), netns: n.netnsPath });
       planes.set(n.name, dp);
       await dp.attach(DP_IFACE);
       attached.push([dp, n.name]);

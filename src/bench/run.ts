@@ -9,7 +9,7 @@ import { AttestflowError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { makeTlsIdentities } from './certs.js';
 import type { ChannelSpec, Endpoint } from './channel.js';
-import { prepareEbpf, type BenchFlow, type EbpfSession } from './ebpf.js';
+import { prepareEbpf, sweepPins, type BenchFlow, type EbpfSession } from './ebpf.js';
 import { measureHandshakes } from './handshake.js';
 import { acquireBenchLock } from './lock.js';
 import { machineInfo } from './machine.js';
@@ -138,22 +138,25 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
   progress(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.kernel}, kernel AES: ${machine.kernelAesDrivers.join(', ') || 'none'}`);
 
   const release = acquireBenchLock();
-  const leftovers = sweep();
-  if (leftovers.length > 0) progress(`removed leftover namespaces of an earlier run: ${leftovers.join(', ')}`);
+  const leftovers = [...sweep(), ...sweepPins(NODES)];
+  if (leftovers.length > 0) progress(`removed leftovers of an earlier run: ${leftovers.join(', ')}`);
 
   let topo: Topology | undefined;
   const workers = new Map<string, Worker>();
   let ebpf: EbpfSession | undefined;
-  let cleaned = false;
-  const cleanup = async (): Promise<void> => {
-    if (cleaned) return;
-    cleaned = true;
+  // One cleanup, shared by the normal path and a signal: whoever comes second waits for it.
+  let cleaning: Promise<void> | undefined;
+  const cleanup = (): Promise<void> => (cleaning ??= doCleanup());
+  const doCleanup = async (): Promise<void> => {
     await Promise.all([...workers.values()].map((w) => w.close()));
     if (ebpf) await ebpf.teardown().catch((e: unknown) => progress(`eBPF teardown: ${String(e)}`));
     if (topo) destroyTopology(topo.nodes);
+    sweepPins(NODES);
     release();
   };
+  let interrupted = false;
   const onSignal = (sig: NodeJS.Signals): void => {
+    interrupted = true;
     progress(`${sig}: cleaning up`);
     void cleanup().finally(() => process.exit(130));
   };
@@ -237,15 +240,16 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
         acc[wl].get(tr)!.runs.push(figure);
         progress(`${tag} ${line}`);
       } catch (e) {
+        if (interrupted) return;
         const msg = e instanceof Error ? e.message : String(e);
         failures.push({ workload: wl, transport: tr, run: r + 1, error: msg });
         progress(`${tag} FAILED: ${msg}`);
       }
     };
-    for (let r = 0; r < opts.runs; r++) {
+    for (let r = 0; r < opts.runs && !interrupted; r++) {
       // Rotate the order each run so no transport always goes first (warm caches, turbo, noise).
       const order = active.map((_, i) => active[(i + r) % active.length]!);
-      for (const wl of ['latency', 'throughput', 'pipeline'] as const) for (const tr of order) await measure(wl, tr, r);
+      for (const wl of ['latency', 'throughput', 'pipeline'] as const) for (const tr of order) if (!interrupted) await measure(wl, tr, r);
     }
     const lat = acc.latency;
     const thr = acc.throughput;
@@ -297,6 +301,7 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
     progress('namespaces and workers removed');
   }
 
+  if (interrupted) throw new AttestflowError('bench.interrupted', 'interrupted; namespaces, programs and workers were removed');
   progress(`control-plane cost: ${opts.handshakes} handshakes per protocol`);
   const handshakes = await measureHandshakes(opts.handshakes, progress);
   const dataplane = opts.perPacket ? await dataplaneFigures(progress) : { skipped: 'not requested' };

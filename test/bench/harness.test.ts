@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import tls from 'node:tls';
 import { tmpdir } from 'node:os';
@@ -164,6 +164,34 @@ describe.skipIf(reason !== undefined)('attestflow bench all --quick (network nam
     expect(readFileSync(join(out, 'latest.md'), 'utf8')).toContain('| Round-trip latency');
     expect(j.machine.cores).toBeGreaterThan(0);
   });
+});
+
+describe.skipIf(reason !== undefined)('attestflow bench all interrupted (network namespaces, root)', () => {
+  it('SIGINT mid-run removes namespaces, pins, workers and the lock, and exits non-zero', async () => {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'attestflow.js'), 'bench', 'all', '--no-write'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`bench did not start measuring within 60 s: ${err}`)), 60_000);
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (/run 1\/\d+ latency/.test(err)) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+    expect(benchNamespaces().length).toBeGreaterThan(0);
+    child.kill('SIGINT');
+    const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000))]);
+    if (code === 'hung') child.kill('SIGKILL');
+    expect(code).not.toBe('hung');
+    expect(code).not.toBe(0);
+    expect(err).toMatch(/SIGINT: cleaning up/);
+    expect(benchNamespaces()).toEqual([]);
+    expect(['c', 's1', 's2', 's3'].filter((n) => existsSync(`/sys/fs/bpf/af-bench-${n}`))).toEqual([]);
+    expect(existsSync('/run/af-bench.lock')).toBe(false);
+  }, 120_000);
 });
 
 describe('attestflow bench all: usage', () => {
