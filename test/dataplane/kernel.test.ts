@@ -4,12 +4,13 @@
  * key removal and rollback of failed installs.
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SA_KEY_SIZE, SA_SIZE, SEL_SIZE, SEL_VAL_SIZE, encodeSelVal, encodeSelector } from '../../src/dataplane/abi.js';
 import { Dataplane } from '../../src/dataplane/dataplane.js';
 import { espHeader, espOpen, espSeal } from '../../src/dataplane/esp.js';
 import { runHelper } from '../../src/dataplane/helper.js';
-import { buildPacket, parseFrame } from '../../src/dataplane/packet.js';
+import { buildPacket, l4Checksum, parseFrame } from '../../src/dataplane/packet.js';
 import { announceSkip, kernelSkipReason } from '../util/env.js';
 import {
   A,
@@ -42,6 +43,7 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
   let b: Dataplane;
   let i2r: DirKeys;
   let r2i: DirKeys;
+  let tcpI2r: DirKeys;
   // Packets forged by OpenSSL with arbitrary sequence numbers use their own edge, so they do not
   // move the anti-replay window of the edge the kernel-sealed packets use.
   const forgeFlow = { ...udpFlow, edge: 'a->b/forge', dstPort: 9002 };
@@ -52,7 +54,8 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
     i2r = freshKeys(0x1001);
     r2i = freshKeys(0x2001);
     const udp = edgeInstalls(udpFlow, 0, i2r, r2i);
-    const tcp = edgeInstalls(tcpFlow, 0, freshKeys(0x1101), freshKeys(0x2101));
+    tcpI2r = freshKeys(0x1101);
+    const tcp = edgeInstalls(tcpFlow, 0, tcpI2r, freshKeys(0x2101));
     forge = freshKeys(0x1201);
     const f = edgeInstalls(forgeFlow, 0, forge, freshKeys(0x2201));
     for (const sa of [...udp.a, ...tcp.a, ...f.a]) await a.install(sa);
@@ -160,6 +163,20 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
       expect(o!.data.equals(frame)).toBe(true);
     });
 
+    it('completes a checksum the stack left to the device (offload), so the inner segment verifies', async () => {
+      for (const [proto, flow, at] of [['udp', udpFlow, 6], ['tcp', tcpFlow, 16]] as const) {
+        const frame = buildPacket({ src: A, dst: B, protocol: proto, sport: 40001, dport: flow.dstPort, payload: payload(301) });
+        const partial = Buffer.from(frame);
+        partial.writeUInt16BE(0x1234, 14 + 20 + at); // whatever the stack left for the device
+        const s = await seal(partial);
+        expect(s.retval).toBe(TC_ACT_OK);
+        const keys = proto === 'udp' ? i2r : tcpI2r;
+        const inner = espOpen(s.data, keys);
+        expect(inner.frame.equals(frame)).toBe(true); // checksum as a correct stack would have written it
+        expect(l4Checksum(Buffer.from([10, 77, 0, 1]), Buffer.from([10, 77, 0, 2]), proto === 'udp' ? 17 : 6, inner.l4)).toBe(inner.l4.readUInt16BE(at));
+      }
+    });
+
     it('uses per-SA sequence numbers that increase by one', async () => {
       const frame = buildPacket({ src: A, dst: B, protocol: 'udp', sport: 40002, dport: udpFlow.dstPort, payload: payload(40) });
       const out = await a.testRun('dp_egress', [frame, frame, frame]);
@@ -228,6 +245,22 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
       const t = await fresh();
       t.writeUInt32BE(0x1101, 14 + 20); // the tcp edge's inbound SA
       await expectDrop(t, 'in.auth_fail');
+    });
+
+    it('property: no single-byte change to the ESP part or the addresses gets a packet delivered', async () => {
+      const s = await fresh(200);
+      const cases = fc.sample(
+        fc.tuple(fc.oneof(fc.integer({ min: 14 + 12, max: 14 + 19 }), fc.integer({ min: 34, max: s.length - 1 })), fc.integer({ min: 1, max: 255 })),
+        { numRuns: 150, seed: 42 },
+      );
+      const mutated = cases.map(([at, x]) => {
+        const t = Buffer.from(s);
+        t[at]! ^= x;
+        return t;
+      });
+      const results = await b.testRun('dp_ingress', mutated);
+      results.forEach((r, i) => expect(r.retval, `byte ${cases[i]![0]} ^ ${cases[i]![1]}`).toBe(TC_ACT_SHOT));
+      expect((await open(s)).retval).toBe(TC_ACT_OK); // the original was never spent by a mutant
     });
 
     it('replayed packet', async () => {
