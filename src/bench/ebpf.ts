@@ -8,7 +8,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { Dataplane } from '../dataplane/dataplane.js';
 import { defaultHelper, defaultObject } from '../dataplane/helper.js';
-import type { SaInstall } from '../dataplane/types.js';
+import { saInstallsFor } from '../dataplane/keys.js';
 import type { EdgeKeys } from '../make/types.js';
 import { benchEdgeKeys } from './keys.js';
 import { DP_IFACE, PREFIX, type Topology } from './netns.js';
@@ -77,22 +77,15 @@ export async function prepareEbpf(topo: Topology, flows: readonly BenchFlow[], p
       const k: EdgeKeys | undefined = keys.get(edge);
       if (k === undefined) throw new Error(`no keys for ${edge}`);
       const flow = { edge, srcAddr: topo.node(f.from).ip.e, dstAddr: topo.node(f.to).ip.e, protocol: 'tcp' as const, dstPort: f.port };
-      const sa = (direction: 'out' | 'in', side: 'initiator' | 'responder', s: EdgeKeys['initiatorToResponder']): SaInstall => ({
-        flow,
-        direction,
-        side,
-        epoch: k.epoch,
-        spi: s.spi,
-        key: s.key,
-        salt: s.salt,
-      });
+      const [iIn, iOut] = saInstallsFor(flow, k, 'initiator');
+      const [rIn, rOut] = saInstallsFor(flow, k, 'responder');
       const ini = planes.get(f.from)!;
       const res = planes.get(f.to)!;
       // Inbound SAs first on both ends, then outbound: no packet is ever sealed for a peer that cannot open it.
-      await res.install(sa('in', 'responder', k.initiatorToResponder));
-      await ini.install(sa('in', 'initiator', k.responderToInitiator));
-      await ini.install(sa('out', 'initiator', k.initiatorToResponder));
-      await res.install(sa('out', 'responder', k.responderToInitiator));
+      await res.install(rIn);
+      await ini.install(iIn);
+      await ini.install(iOut);
+      await res.install(rOut);
     }
     progress(`eBPF data plane attached to ${DP_IFACE} in ${planes.size} namespaces, ${flows.length * 4} SAs installed (keys: ${source})`);
     return {

@@ -3,10 +3,11 @@
  * of the whole process, so both ends), wall time and bytes on the wire. User-space mTLS 1.3 is
  * measured beside MAKE as the yardstick.
  */
-import net from 'node:net';
+import type net from 'node:net';
 import tls from 'node:tls';
 import { makeTlsIdentities, type TlsIdentity } from './certs.js';
 import { makeHandshakeCost } from './make-cost.js';
+import { countingRelay } from './relay.js';
 import { median } from './stats.js';
 import type { HandshakeCost } from './types.js';
 
@@ -47,26 +48,8 @@ export async function tlsHandshakeCost(n: number): Promise<HandshakeCost> {
     w?.();
   });
   server.on('tlsClientError', () => undefined);
-  let raw = 0;
-  // A counting TCP relay, used for one extra handshake only: the byte count is exact and the CPU
-  // samples stay free of the relay's work.
-  const relay = net.createServer((c) => {
-    const u = net.connect(port(server), '127.0.0.1');
-    c.on('data', (d: Buffer) => {
-      raw += d.length;
-      u.write(d);
-    });
-    u.on('data', (d: Buffer) => {
-      raw += d.length;
-      c.write(d);
-    });
-    c.on('error', () => u.destroy());
-    u.on('error', () => c.destroy());
-    c.on('close', () => u.destroy());
-    u.on('close', () => c.destroy());
-  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+  const relay = await countingRelay(port(server));
   try {
     const cpu: number[] = [];
     const wall: number[] = [];
@@ -87,7 +70,7 @@ export async function tlsHandshakeCost(n: number): Promise<HandshakeCost> {
     const sd = new Promise<void>((resolve) => {
       waiter = resolve;
     });
-    await tlsHandshake(id, port(relay), () => sd);
+    await tlsHandshake(id, relay.port, () => sd);
     // Let the server's post-handshake session tickets cross the relay before reading the count.
     await new Promise((r) => setTimeout(r, 50));
     return {
@@ -95,7 +78,7 @@ export async function tlsHandshakeCost(n: number): Promise<HandshakeCost> {
       count: cpu.length,
       cpuMs: median(cpu),
       wallMs: median(wall),
-      bytes: raw,
+      bytes: relay.bytes(),
       notes: 'TCP payload bytes both ways, certificates and session tickets included',
     };
   } finally {
