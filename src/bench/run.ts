@@ -205,7 +205,7 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
       await serve('s3', PORT.stage, { role: 'stage', next: on('s3').endpoint('c', PORT.collector), rounds: opts.pipeline.rounds, maxPayload });
       await serve('c', PORT.collector, { role: 'collector' });
     }
-    progress(`servers up for: ${active.join(', ')}`);
+    progress(`servers up for: ${active.join(', ')}; plan: ${opts.runs} runs × 3 workloads × ${active.length} transports, interleaved`);
 
     type Acc = Map<TransportName, { runs: number[]; notes?: Record<string, string | number> }>;
     const acc: Record<'latency' | 'throughput' | 'pipeline', Acc> = { latency: new Map(), throughput: new Map(), pipeline: new Map() };

@@ -89,7 +89,7 @@ describe.skipIf(reason !== undefined)('attestflow bench all --quick (network nam
   });
 
   it('shows progress and leaves no namespace behind', () => {
-    expect(stderr).toMatch(/\[bench\] run 1\/2 latency {4}plain/);
+    expect(stderr).toMatch(/\[bench +[\d.]+ s\] run 1\/2 latency {4}plain/);
     expect(stderr).toMatch(/namespaces and workers removed/);
     expect(benchNamespaces()).toEqual([]);
   });

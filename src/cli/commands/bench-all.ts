@@ -22,8 +22,9 @@ export const benchAllCommand: BenchSubcommand = {
         const base = o.quick ? QUICK_OPTIONS : DEFAULT_OPTIONS;
         const runs = o.runs === undefined ? base.runs : Number(o.runs);
         if (!Number.isInteger(runs) || runs < 1 || runs > 50) throw new UsageError(`--runs must be an integer from 1 to 50, got '${o.runs}'`);
+        const t0 = performance.now();
         const report = await runBench({ ...base, runs }, (line) =>
-          process.stderr.write(`[bench] ${line}\n`),
+          process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}\n`),
         );
         if (o.write) {
           const files = writeResults(report, o.out);
