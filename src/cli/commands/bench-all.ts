@@ -16,14 +16,17 @@ export const benchAllCommand: BenchSubcommand = {
       .option('--json', 'print the JSON report on stdout instead of the table')
       .option('--runs <n>', `repeated runs per workload and transport, medians over these (default ${DEFAULT_OPTIONS.runs})`)
       .option('--quick', 'a tiny run that checks the harness (figures not meaningful)')
+      .option('--pipeline-rounds <n>', `SHA-256 passes per stage and item: more compute per stage (default ${DEFAULT_OPTIONS.pipeline.rounds})`)
       .option('--out <dir>', 'where latest.json, latest.svg and latest.md are written', 'bench/results')
       .option('--no-write', 'do not write result files')
-      .action(async (o: { json?: boolean; runs?: string; quick?: boolean; out: string; write: boolean }) => {
+      .action(async (o: { json?: boolean; runs?: string; quick?: boolean; out: string; write: boolean; pipelineRounds?: string }) => {
         const base = o.quick ? QUICK_OPTIONS : DEFAULT_OPTIONS;
         const runs = o.runs === undefined ? base.runs : Number(o.runs);
         if (!Number.isInteger(runs) || runs < 1 || runs > 50) throw new UsageError(`--runs must be an integer from 1 to 50, got '${o.runs}'`);
+        const rounds = o.pipelineRounds === undefined ? base.pipeline.rounds : Number(o.pipelineRounds);
+        if (!Number.isInteger(rounds) || rounds < 1 || rounds > 10_000) throw new UsageError(`--pipeline-rounds must be an integer from 1 to 10000, got '${o.pipelineRounds}'`);
         const t0 = performance.now();
-        const report = await runBench({ ...base, runs }, (line) =>
+        const report = await runBench({ ...base, runs, pipeline: { ...base.pipeline, rounds } }, (line) =>
           process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}\n`),
         );
         if (o.write) {
