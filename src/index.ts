@@ -57,4 +57,5 @@ export {
  */
 export { runBench, DEFAULT_OPTIONS as BENCH_DEFAULT_OPTIONS, QUICK_OPTIONS as BENCH_QUICK_OPTIONS, type BenchOptions, type Progress as BenchProgress } from './bench/run.js';
 export { markdownTable as benchMarkdownTable, svgChart as benchSvgChart, writeResults as writeBenchResults } from './bench/report.js';
+export { BenchError } from './bench/errors.js';
 export type { BenchReport, WorkloadResult, TransportFigure, TransportName, MachineInfo, HandshakeCost, MissingTransport, RunFailure } from './bench/types.js';

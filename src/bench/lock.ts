@@ -4,7 +4,7 @@
  * stale and taken over (then `sweep` removes what that run left).
  */
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { AttestflowError } from '../errors.js';
+import { BenchError } from './errors.js';
 
 const LOCK = '/run/af-bench.lock';
 
@@ -29,10 +29,10 @@ export function acquireBenchLock(): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = Number(readFileSync(LOCK, 'utf8').trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
-        throw new AttestflowError('bench.busy', `another bench run (pid ${owner}) is using the af-bench-* namespaces; wait for it to finish`);
+        throw new BenchError('bench.busy', `another bench run (pid ${owner}) is using the af-bench-* namespaces; wait for it to finish`);
       }
       rmSync(LOCK, { force: true });
     }
   }
-  throw new AttestflowError('bench.busy', `cannot take the bench lock ${LOCK}`);
+  throw new BenchError('bench.busy', `cannot take the bench lock ${LOCK}`);
 }

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,6 +192,22 @@ describe.skipIf(reason !== undefined)('attestflow bench all interrupted (network
     expect(['c', 's1', 's2', 's3'].filter((n) => existsSync(`/sys/fs/bpf/af-bench-${n}`))).toEqual([]);
     expect(existsSync('/run/af-bench.lock')).toBe(false);
   }, 120_000);
+});
+
+describe.skipIf(reason !== undefined)('attestflow bench all while another run holds the lock (root)', () => {
+  it('refuses with bench.busy (exit 1) and touches nothing', () => {
+    // The lock names a live process (this test runner) that is not the new bench.
+    writeFileSync('/run/af-bench.lock', String(process.pid), { flag: 'wx' });
+    try {
+      const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'attestflow.js'), 'bench', 'all', '--quick', '--no-write'], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/\[bench\.busy\].*pid \d+/);
+      expect(benchNamespaces()).toEqual([]);
+      expect(readFileSync('/run/af-bench.lock', 'utf8')).toBe(String(process.pid));
+    } finally {
+      rmSync('/run/af-bench.lock', { force: true });
+    }
+  });
 });
 
 describe('attestflow bench all: usage', () => {
