@@ -11,6 +11,7 @@ import { makeTlsIdentities } from './certs.js';
 import type { ChannelSpec, Endpoint } from './channel.js';
 import { prepareEbpf, sweepPins, type BenchFlow, type EbpfSession } from './ebpf.js';
 import { measureHandshakes } from './handshake.js';
+import { userSpaceCcm } from './aesgap.js';
 import { acquireBenchLock } from './lock.js';
 import { machineInfo } from './machine.js';
 import { createTopology, destroyTopology, sweep, type Topology } from './netns.js';
@@ -309,6 +310,7 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
   progress(`control-plane cost: ${opts.handshakes} handshakes per protocol`);
   const handshakes = await measureHandshakes(opts.handshakes, progress);
   const dataplane = opts.perPacket ? await dataplaneFigures(progress) : { skipped: 'not requested' };
+  const aesGap = opts.perPacket ? userSpaceCcm(1400) : undefined;
 
   if (!machine.kernelGcm || machine.kernelAesDrivers.every((d) => !/aesni|aes-x86|vaes/.test(d))) {
     notes.push(
@@ -331,6 +333,7 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
     ...(ebpfInfo ? { ebpf: ebpfInfo } : {}),
     handshakes,
     dataplane,
+    ...(aesGap ? { aesGap } : {}),
     notes,
   };
 }

@@ -4,6 +4,7 @@
  * each beside its ratio to plaintext measured in the same run.
  */
 
+import type { AesGap } from './aesgap.js';
 import type { PerPacket } from './perpacket.js';
 
 /** The channels compared on identical workloads. */
@@ -115,5 +116,7 @@ export interface BenchReport {
   readonly handshakes: readonly HandshakeCost[];
   /** Per-packet data-plane figures from `attestflow bench dataplane`, or why they are missing. */
   readonly dataplane: PerPacket | { readonly skipped: string };
+  /** AES-128-CCM in user space (AES-NI) per 1400 bytes, beside the kernel's raw AES in `dataplane`. */
+  readonly aesGap?: AesGap;
   readonly notes: readonly string[];
 }
