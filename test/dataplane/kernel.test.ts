@@ -316,6 +316,26 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
       await expectDrop(frame, 'out.too_big', 'a-out');
     });
 
+    it('an SA whose 32-bit sequence numbers are spent stops sealing (rekey required), never wraps', async () => {
+      const flow = { ...udpFlow, edge: 'a->b/seq', dstPort: 9200 };
+      const sa = edgeInstalls(flow, 0, freshKeys(0x3900), freshKeys(0x3901)).a[0]!;
+      await a.install(sa);
+      try {
+        const key = `${Buffer.from([0x00, 0x39, 0, 0]).toString('hex')}00000000`;
+        const [cur] = await runHelper([`lookup ${a.pinDir} dp_sa ${key}`]);
+        const v = Buffer.from(cur!.value as string, 'hex');
+        v.writeBigUInt64LE(0xfffffffen, 24);
+        expect((await runHelper([`update ${a.pinDir} dp_sa ${key} ${v.toString('hex')}`]))[0]!.ok).toBe(true);
+        const frame = buildPacket({ src: A, dst: B, protocol: 'udp', sport: 40020, dport: 9200, payload: payload(20) });
+        const [last] = await a.testRun('dp_egress', [frame]);
+        expect(last!.retval).toBe(TC_ACT_OK);
+        expect(espHeader(last!.data).seq).toBe(0xffffffff);
+        await expectDrop(frame, 'out.seq_exhausted', 'a-out');
+      } finally {
+        await a.removeEdge(flow.edge);
+      }
+    });
+
     it('the MAKE control port and ARP pass in clear, unchanged', async () => {
       const ctrl = buildPacket({ src: A, dst: B, protocol: 'tcp', sport: 40013, dport: CTRL_PORT, payload: payload(80) });
       const [o] = await a.testRun('dp_egress', [ctrl]);
@@ -352,6 +372,8 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
 
       // Retire epoch 0: its keys go, and packets under them are refused.
       const before = await a.installed();
+      const oldSlots = before.filter((x) => x.spi === 0x3000 || x.spi === 0x4000).map((x) => x.slot);
+      expect(oldSlots.length).toBe(2);
       for (const sa of e0.a) await a.remove(flow.edge, sa.direction, 0);
       for (const sa of e0.b) await b.remove(flow.edge, sa.direction, 0);
       const late = espSeal(pkt(50), e0.a[0]!, 7);
@@ -359,6 +381,9 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
       expect((await open(late)).retval).toBe(TC_ACT_SHOT);
       expect(delta(c0, await b.counters())).toEqual({ 'in.no_sa': 1 });
       expect((await a.installed()).length).toBe(before.length - 2);
+      // The old keys' crypto contexts are gone: CCM on those slots finds no context.
+      const kat = (slot: number): Buffer => Buffer.concat([Buffer.alloc(14), Buffer.from([slot, 16, 4, 8, 16, 0]), Buffer.alloc(34), Buffer.alloc(32)]);
+      for (const r of await a.testRun('dp_ccm_kat', oldSlots.map(kat))) expect(r.retval).toBe(-3);
       expect(espHeader((await seal(pkt(10))).data).spi).toBe(0x3001);
 
       // Removing the last epoch: the flow is denied, not sent in clear.
@@ -425,6 +450,14 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
       const maps = new Map(ma.programs.flatMap((p) => p.maps).map((m) => [m.name, m]));
       expect(maps.get('dp_sel')).toMatchObject({ keySize: SEL_SIZE, valueSize: SEL_VAL_SIZE });
       expect(maps.get('dp_sa')).toMatchObject({ keySize: SA_KEY_SIZE, valueSize: SA_SIZE });
+    });
+
+    it('refuses bad configuration and attaching to a missing interface with typed errors', async () => {
+      await expect(Dataplane.load({ pinDir: '/tmp/not-bpffs' })).rejects.toMatchObject({ code: 'dataplane.bad-config' });
+      await expect(Dataplane.load({ pinDir: '/sys/fs/bpf/af-dp-x', ctrlPort: 70000 })).rejects.toMatchObject({ code: 'dataplane.bad-config' });
+      await expect(a.attach('af-dp-nosuch0')).rejects.toMatchObject({ code: 'dataplane.attach' });
+      await expect(a.attach('bad name')).rejects.toMatchObject({ code: 'dataplane.bad-config' });
+      await expect(a.prepareInterface('af-dp-nosuch0')).rejects.toMatchObject({ code: 'dataplane.attach' });
     });
 
     it('a failed load leaves no pins and a typed error', async () => {
