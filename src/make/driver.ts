@@ -88,6 +88,14 @@ export function runOnSocket(party: Party, socket: Socket, opts: TimingOptions & 
     socket.setNoDelay(true);
     socket.on('data', onData);
     socket.on('error', (e) => onGone((e as NodeJS.ErrnoException).code ?? 'socket error')());
+    // A peer that closes inside a frame sent a truncated message, not merely a short conversation.
+    socket.on('end', () => {
+      try {
+        frames.end();
+      } catch (e) {
+        feed({ type: 'abort', code: 'make.malformed', detail: isAttestflowError(e) ? e.code : 'wire.truncated' });
+      }
+    });
     socket.on('close', onGone('connection closed'));
     opts.signal?.addEventListener('abort', onAbort);
     if (opts.signal?.aborted) onAbort();

@@ -9,8 +9,10 @@ import { bytesCrypto } from '../../src/make/bytes-crypto.js';
 import { eventOfBytes, pump, runLocal, type Interceptor } from '../../src/make/local.js';
 import * as ks from '../../src/make/machines/schedule.js';
 import type { Msg1, Msg2 } from '../../src/make/messages.js';
-import { keysDigest, Party, toEdgeKeys } from '../../src/make/party.js';
+import { keysDigest, Party, toEdgeKeys, type TraceStep } from '../../src/make/party.js';
+import { checkTrace } from '../../model-tests/trace-check.js';
 import { ALL_DEFENCES, type Defences } from '../../src/make/types.js';
+import { StaticHandshakePolicy } from '../../src/make/static-policy.js';
 import { decodeMessage, encodeMessage } from '../../src/wire/messages.js';
 import { makeWorld } from './fixtures.js';
 
@@ -18,11 +20,14 @@ const w = makeWorld(3);
 const c = bytesCrypto(nodeCrypto);
 const off = (d: keyof Defences): Defences => ({ ...ALL_DEFENCES, [d]: false });
 
-async function run(opts: { defences?: Defences; intercept?: Interceptor; iPolicy?: ReturnType<typeof w.policy>; rPolicy?: ReturnType<typeof w.policy>; rAttester?: keyof typeof w.attesters; suite?: string; replayed?: () => boolean }) {
-  const extra = opts.defences ? { defences: opts.defences } : {};
+async function run(opts: { defences?: Defences; intercept?: Interceptor; iPolicy?: StaticHandshakePolicy; rPolicy?: StaticHandshakePolicy; rAttester?: keyof typeof w.attesters; suite?: string; replayed?: () => boolean }) {
+  const steps: TraceStep[] = [];
+  const extra = { trace: (st: TraceStep) => steps.push(st), ...(opts.defences ? { defences: opts.defences } : {}) };
   const i = Party.initiator(w.config('alpha', w.attesters.alpha, opts.iPolicy ?? w.policy(), extra), 'beta', 1, opts.suite ? { suite: opts.suite } : {});
   const r = Party.responder(w.config('beta', w.attesters[opts.rAttester ?? 'beta'], opts.rPolicy ?? w.policy(), extra));
   await runLocal(i, r, opts.intercept, opts.replayed);
+  // Trace validation: even under attack every step is one the protocol model allows.
+  expect(checkTrace(steps, { honestNetwork: false, allowUnconfirmed: opts.defences?.keyConfirmation === false })).toEqual([]);
   const code = (p: Party) => (p.result === undefined ? 'none' : p.result.ok ? 'ok' : p.result.failure.code);
   return { i, r, iCode: code(i), rCode: code(r) };
 }
@@ -118,6 +123,25 @@ describe('MAKE attacks', () => {
     expect((await run({ iPolicy: sameVersionOtherDigest })).rCode).toBe('make.policy-digest');
     const m = await run({ iPolicy: old, defences: off('policyDigest') });
     expect([m.iCode, m.rCode]).toEqual(['ok', 'ok']);
+  });
+
+  it('identity misbinding (unknown key share): rewriting who the initiator is gets nobody keys', async () => {
+    // A policy where gamma may also talk to beta, so the rewritten offer is plausible to beta.
+    const p = () => new StaticHandshakePolicy({
+      digest: new Uint8Array(32).fill(1), version: 1,
+      components: { alpha: w.policy().referenceValues('alpha')!, beta: w.policy().referenceValues('beta')!, gamma: w.policy().referenceValues('gamma')! },
+      edges: [['alpha', 'beta'], ['gamma', 'beta']],
+    });
+    const asGamma: Interceptor = (_d, bytes) => {
+      const m = decodeMessage(bytes);
+      return m.type === 'm1' ? encodeMessage({ ...m, initiator: 'gamma' }) : bytes;
+    };
+    const on = await run({ intercept: asGamma, iPolicy: p(), rPolicy: p() });
+    expect(on.iCode).toBe('make.bad-mac');
+    expect(on.rCode).not.toBe('ok');
+    const noMac = await run({ intercept: asGamma, iPolicy: p(), rPolicy: p(), defences: off('keyConfirmation') });
+    expect(noMac.iCode).toBe('make.report-data');
+    expect(noMac.rCode).not.toBe('ok');
   });
 
   it('suite downgrade is refused (make.suite)', async () => {

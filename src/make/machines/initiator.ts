@@ -4,7 +4,7 @@
  * through `input.crypto`, so the model checker runs this very definition over symbolic terms.
  * States, events and effects: src/make/README.md.
  */
-import { assign, setup } from 'xstate';
+import { and, assign, setup } from 'xstate';
 import type { Msg1, Msg2, Msg3 } from '../messages.js';
 import { MAKE_SUITE, MAKE_VERSION } from '../messages.js';
 import type { MakeFailure } from '../reasons.js';
@@ -95,6 +95,8 @@ export const initiatorMachine = setup({
     }),
   },
   guards: {
+    /** Not yet in a final state (XState still delivers events to a finished snapshot). */
+    running: ({ context }) => context.failure === undefined && context.keys === undefined,
     peerUnknown: ({ context }) => context.env.policy.referenceValues(context.peer) === undefined,
     edgeNotAllowed: ({ context }) => !context.env.policy.allowsEdge(context.self, context.peer),
     // Message 2 checks (state checkM2).
@@ -152,10 +154,10 @@ export const initiatorMachine = setup({
   }),
   initial: 'idle',
   on: {
-    timeout: { target: '.failed', actions: { type: 'recordFailure', params: failure('make.timeout') } },
-    abort: { target: '.failed', actions: { type: 'recordFailure', params: ({ event }) => failure(event.code, event.detail) } },
-    revoke: { guard: 'revokesPeer', target: '.failed', actions: { type: 'recordFailure', params: failure('make.revoked') } },
-    'recv.*': { target: '.failed', actions: { type: 'recordFailure', params: ({ event }) => failure('make.unexpected-message', event.type) } },
+    timeout: { guard: 'running', target: '.failed', actions: { type: 'recordFailure', params: failure('make.timeout') } },
+    abort: { guard: 'running', target: '.failed', actions: { type: 'recordFailure', params: ({ event }) => failure(event.code, event.detail) } },
+    revoke: { guard: and(['running', 'revokesPeer']), target: '.failed', actions: { type: 'recordFailure', params: failure('make.revoked') } },
+    'recv.*': { guard: 'running', target: '.failed', actions: { type: 'recordFailure', params: ({ event }) => failure('make.unexpected-message', event.type) } },
   },
   states: {
     idle: {
