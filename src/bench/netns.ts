@@ -55,6 +55,11 @@ export function inNetns(netnsPath: string, cmd: string, args: string[]): void {
   run('nsenter', [`--net=${netnsPath}`, '--', cmd, ...args]);
 }
 
+/** IPv4 only: no IPv6 autoconfiguration chatter for the data plane to count as denied. */
+function noIpv6(netnsPath: string): void {
+  for (const k of ['all', 'default']) inNetns(netnsPath, 'sysctl', ['-q', '-w', `net.ipv6.conf.${k}.disable_ipv6=1`]);
+}
+
 /** Removes every namespace with the bench prefix (their veths and bridges go with them). */
 export function sweep(): string[] {
   let names: string[] = [];
@@ -85,6 +90,7 @@ export function createTopology(names: readonly string[], subnetBase = '10.231'):
   const hubPath = `/run/netns/${HUB}`;
   try {
     run('ip', ['netns', 'add', HUB]);
+    noIpv6(hubPath);
     inNetns(hubPath, 'ip', ['link', 'set', 'lo', 'up']);
     for (const net of NETS) {
       inNetns(hubPath, 'ip', ['link', 'add', `${PREFIX}br${net}`, 'type', 'bridge']);
@@ -92,8 +98,7 @@ export function createTopology(names: readonly string[], subnetBase = '10.231'):
     }
     for (const n of nodes) {
       run('ip', ['netns', 'add', n.netns]);
-      // IPv4 only: no IPv6 autoconfiguration chatter for the data plane to count as denied.
-      for (const k of ['all', 'default']) inNetns(n.netnsPath, 'sysctl', ['-q', '-w', `net.ipv6.conf.${k}.disable_ipv6=1`]);
+      noIpv6(n.netnsPath);
       inNetns(n.netnsPath, 'ip', ['link', 'set', 'lo', 'up']);
       for (const net of NETS) {
         const ifn = iface(net);
