@@ -34,7 +34,7 @@ export const benchAllCommand: BenchSubcommand = {
           process.stderr.write(`[bench] wrote ${files.json}, ${files.svg}, ${files.md}\n`);
         }
         process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : markdownTable(report));
-        if (report.missing.length > 0) process.exitCode = 1;
+        if (report.missing.length > 0 || report.failures.length > 0) process.exitCode = 1;
       });
   },
 };
