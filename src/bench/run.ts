@@ -5,6 +5,7 @@
  * plaintext from this same run. Namespaces and workers are removed in `finally`, and on SIGINT/SIGTERM.
  */
 import os from 'node:os';
+import { AttestflowError } from '../errors.js';
 import { BenchError } from './errors.js';
 import { VERSION } from '../version.js';
 import { makeTlsIdentities } from './certs.js';
@@ -301,6 +302,10 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
         pipe,
       ),
     );
+  } catch (e) {
+    // The harness itself failed (namespaces, workers, servers): a typed error, after cleanup.
+    if (e instanceof AttestflowError) throw e;
+    throw new BenchError('bench.setup', `the bench harness could not run: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
   } finally {
     await cleanup();
     process.off('SIGINT', onSignal);
