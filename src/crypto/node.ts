@@ -16,51 +16,84 @@ import {
   verify,
   type KeyObject,
 } from 'node:crypto';
-import { type CryptoProvider, checkLength, isAllZero, lowOrder } from './provider.js';
+import { type CryptoProvider, bytesEqual, checkLength, isAllZero, lowOrder } from './provider.js';
 
 const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
 const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
 const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
 
-/**
- * Importing a key costs far more than using it (PKCS#8 DER import ~1–3 ms here, an X25519 ~0.2 ms),
- * so key objects are cached by their raw bytes. Bounded; oldest dropped first.
- */
-class KeyCache {
-  private readonly m = new Map<string, KeyObject>();
-  constructor(private readonly max: number) {}
-  get(tag: string, raw: Uint8Array, make: () => KeyObject): KeyObject {
-    const id = tag + Buffer.from(raw).toString('base64');
-    let k = this.m.get(id);
-    if (k === undefined) {
-      k = make();
-      this.m.set(id, k);
-      if (this.m.size > this.max) this.m.delete(this.m.keys().next().value as string);
-    }
-    return k;
-  }
-  put(tag: string, raw: Uint8Array, k: KeyObject): void {
-    this.get(tag, raw, () => k);
-  }
-}
-const privCache = new KeyCache(4096);
-const pubCache = new KeyCache(4096);
+const CURVE: Record<string, 'X25519' | 'Ed25519'> = {
+  [X25519_PKCS8.toString('hex')]: 'X25519',
+  [ED25519_PKCS8.toString('hex')]: 'Ed25519',
+  [X25519_SPKI.toString('hex')]: 'X25519',
+  [ED25519_SPKI.toString('hex')]: 'Ed25519',
+};
+const b64u = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
 
+/**
+ * Raw keys enter OpenSSL fastest as JWK (node builds those with EVP_PKEY_new_raw_*_key; DER goes
+ * through OpenSSL 3's generic decoders, ~1 ms a key here, more than the DH itself). A private JWK
+ * needs an `x` member that node type-checks but does not use (the key comes from `d`); rather than
+ * rely on that unchecked, `jwkPrivateOk` proves it at load on the RFC 7748 vector, and the DER path
+ * is used when the proof fails. (Approach from the agent branch, merged here.)
+ */
+function privDer(prefix: Buffer, raw: Uint8Array): KeyObject {
+  return createPrivateKey({ key: Buffer.concat([prefix, raw]), format: 'der', type: 'pkcs8' });
+}
+function privJwk(prefix: Buffer, raw: Uint8Array): KeyObject {
+  return createPrivateKey({ key: { kty: 'OKP', crv: CURVE[prefix.toString('hex')] as string, d: b64u(raw), x: b64u(new Uint8Array(32)) }, format: 'jwk' });
+}
+const jwkPrivateOk: boolean = (() => {
+  try {
+    const alice = Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex');
+    const x = createPublicKey(privJwk(X25519_PKCS8, alice)).export({ format: 'jwk' }).x;
+    return x === Buffer.from('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a', 'hex').toString('base64url');
+  } catch {
+    return false;
+  }
+})();
+function importPriv(prefix: Buffer, raw: Uint8Array): KeyObject {
+  return jwkPrivateOk ? privJwk(prefix, raw) : privDer(prefix, raw);
+}
+
+/**
+ * Long-lived keys (Ed25519 signing seeds, peers' public keys) are used over and over when a node
+ * keys many edges, so their KeyObjects are cached by their bytes (bounded, oldest dropped first).
+ * Ephemeral X25519 secrets are never put in that cache, so a finished handshake leaves no DH
+ * secret behind (forward secrecy): their KeyObject lives in a WeakMap on the secret's buffer.
+ */
+const KEY_CACHE_MAX = 4096;
+const keyCache = new Map<string, KeyObject>();
+function cached(tag: string, raw: Uint8Array, make: () => KeyObject): KeyObject {
+  const k = tag + Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('hex');
+  let v = keyCache.get(k);
+  if (v === undefined) {
+    v = make();
+    if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value as string);
+    keyCache.set(k, v);
+  }
+  return v;
+}
+const xPrivs = new WeakMap<Uint8Array, { readonly raw: Uint8Array; readonly key: KeyObject }>();
 function priv(prefix: Buffer, raw: Uint8Array): KeyObject {
-  return privCache.get(prefix === X25519_PKCS8 ? 'x' : 'e', raw, () => createPrivateKey({ key: Buffer.concat([prefix, raw]), format: 'der', type: 'pkcs8' }));
+  if (prefix === ED25519_PKCS8) return cached('e', raw, () => importPriv(prefix, raw));
+  // X25519: remembered per secret buffer, checked against a copy in case the buffer changed.
+  const hit = xPrivs.get(raw);
+  if (hit !== undefined && bytesEqual(hit.raw, raw)) return hit.key;
+  const key = importPriv(prefix, raw);
+  xPrivs.set(raw, { raw: raw.slice(), key });
+  return key;
 }
 function pub(prefix: Buffer, raw: Uint8Array): KeyObject {
-  // JWK import is several times faster than SPKI DER import in node 20.
-  const crv = prefix === X25519_SPKI ? 'X25519' : 'Ed25519';
-  return pubCache.get(crv, raw, () => createPublicKey({ key: { kty: 'OKP', crv, x: Buffer.from(raw).toString('base64url') }, format: 'jwk' }));
+  const crv = CURVE[prefix.toString('hex')] as string;
+  return cached(crv, raw, () => createPublicKey({ key: { kty: 'OKP', crv, x: b64u(raw) }, format: 'jwk' }));
 }
 const publicOf = new WeakMap<KeyObject, Uint8Array>();
 function rawPublic(k: KeyObject): Uint8Array {
   let p = publicOf.get(k);
   if (p === undefined) {
-    const der = createPublicKey(k).export({ format: 'der', type: 'spki' });
-    p = new Uint8Array(der.subarray(der.length - 32));
+    p = new Uint8Array(Buffer.from(createPublicKey(k).export({ format: 'jwk' }).x as string, 'base64url'));
     publicOf.set(k, p);
   }
   return p.slice();
@@ -74,7 +107,7 @@ export const nodeCrypto: CryptoProvider = {
     const jwk = privateKey.export({ format: 'jwk' });
     const secret = new Uint8Array(Buffer.from(jwk.d as string, 'base64url'));
     const publicKey = new Uint8Array(Buffer.from(jwk.x as string, 'base64url'));
-    privCache.put('x', secret, privateKey);
+    xPrivs.set(secret, { raw: secret.slice(), key: privateKey });
     publicOf.set(privateKey, publicKey.slice());
     return { secret, publicKey };
   },

@@ -190,6 +190,10 @@ describe('MAKE attacks', () => {
     const fx = i.apply({ type: 'revoke', component: 'beta' });
     expect(fx.map((e) => e.type)).toEqual(['fail']);
     expect(i.result).toEqual({ ok: false, failure: { code: 'make.revoked' } });
+    // Identity-level revocation: the policy sees the verified claims and revokes one measurement.
+    const byMeasurement = w.policy();
+    byMeasurement.isRevoked = (comp, claims) => comp === 'alpha' && claims?.measurement === Buffer.from(w.measurements.alphaImage).toString('hex');
+    expect((await run({ rPolicy: byMeasurement })).rCode).toBe('make.revoked');
     const j = Party.initiator(w.config('alpha', w.attesters.alpha, w.policy(), { defences: off('revocationCheck') }), 'beta', 1);
     j.apply({ type: 'start' });
     expect(j.apply({ type: 'revoke', component: 'beta' })).toEqual([]);

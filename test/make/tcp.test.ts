@@ -146,6 +146,20 @@ describe('MAKE over real TCP', () => {
     }
   });
 
+  it('a hung attester cannot hold a handshake open: the deadline still ends it with make.timeout', async () => {
+    const hung = { platform: 'sim' as const, attest: () => new Promise<never>(() => {}) };
+    const got: MakeFailure[] = [];
+    const l = new MakeListener({ ...cfg('beta', w.attesters.beta, w.policy()), attester: hung, timeoutMs: 150, onFailure: (f) => got.push(f) });
+    const { port } = await l.listen(0, '127.0.0.1');
+    try {
+      const code = await failureOf(runInitiator({ ...cfg('alpha', w.attesters.alpha, w.policy()), host: '127.0.0.1', port, peer: 'beta', epoch: 1, timeoutMs: 1000, retries: 0 }));
+      expect(code).toBe('make.transport'); // the responder gave up and closed
+      expect(got).toEqual([{ code: 'make.timeout' }]);
+    } finally {
+      await l.close();
+    }
+  });
+
   it('every handshake above wrote a trace that the protocol model allows, step by step', () => {
     const steps = readTrace(traceFile);
     expect(new Set(steps.map((s) => s.session)).size).toBeGreaterThanOrEqual(40);

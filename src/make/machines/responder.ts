@@ -8,7 +8,7 @@ import type { Msg1, Msg2, Msg3 } from '../messages.js';
 import { MAKE_SUITE, MAKE_VERSION } from '../messages.js';
 import type { MakeFailure } from '../reasons.js';
 import { ALL_DEFENCES, type Defences, type HandshakePolicy } from '../types.js';
-import { appraisal, effectActions, failure, type MakeEnv, type MakeEvent, type VerifiedClaims } from './common.js';
+import { appraisal, claimsForPolicy, effectActions, failure, type MakeEnv, type MakeEvent, type VerifiedClaims } from './common.js';
 import * as ks from './schedule.js';
 import type { ExportedKeys } from './schedule.js';
 import type { MakeCrypto, MakeValue } from './values.js';
@@ -139,7 +139,8 @@ export const responderMachine = setup({
       return !c.equal(need(context.peerClaims, 'claims').reportData, expected);
     },
     peerRevoked: ({ context }) =>
-      context.env.defences.revocationCheck && context.env.policy.isRevoked?.(peerOf(context)) === true,
+      context.env.defences.revocationCheck &&
+      context.env.policy.isRevoked?.(peerOf(context), claimsForPolicy(need(context.peerClaims, 'claims'))) === true,
     revokesPeer: ({ context, event }) =>
       context.env.defences.revocationCheck && context.m1 !== undefined && (event as Ev<'revoke'>).component === peerOf(context),
   },
