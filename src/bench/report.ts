@@ -33,10 +33,15 @@ export function markdownTable(r: BenchReport): string {
   const rows = r.workloads.map((w) => `| ${w.title} (${w.unit}, ${w.better} is better) | ${TRANSPORTS.map((t) => cell(w, w.figures.find((f) => f.transport === t))).join(' | ')} | ${w.reference} |`);
   const hs = r.handshakes.map((h) => `| ${h.protocol} | ${num(h.cpuMs)} ms | ${num(h.wallMs)} ms | ${h.bytes} B${h.messages !== undefined ? ` in ${h.messages} messages` : ''} | ${h.notes ?? ''} |`);
   const m = r.machine;
+  const paired = r.workloads
+    .map((w) => `${w.name} ${w.figures.filter((f) => f.pairedRatio !== undefined).map((f) => `${f.transport} ×${f.pairedRatio!.toFixed(2)}`).join(', ')}`)
+    .join('; ');
   const lines = [
     head,
     sep,
     ...rows,
+    '',
+    `Paired ratios (median over runs of each run's figure over plaintext's in the same run): ${paired}.`,
     '',
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.kernel}, Node ${m.node}; CPU AES-NI: ${m.cpuAesNi ? 'yes' : 'no'}; kernel AES for eBPF: ${m.kernelAesDrivers.join(', ') || 'none'}; kernel GCM: ${m.kernelGcm ? 'yes' : 'no'}.`,
   ];

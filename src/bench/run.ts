@@ -122,6 +122,7 @@ function summarise(
       runs: r.runs,
       ...(t !== 'plain' && plainMedian !== undefined ? { ratio: m / plainMedian, delta: m - plainMedian } : {}),
       ...(t === 'ebpf' && segMedian !== undefined ? { ratioSameLink: m / segMedian } : {}),
+      ...(t !== 'plain' && plain && plain.runs.length === r.runs.length ? { pairedRatio: median(r.runs.map((x, i) => x / plain.runs[i]!)) } : {}),
       ...(r.notes ? { notes: r.notes } : {}),
     });
   }

@@ -37,6 +37,11 @@ export interface TransportFigure {
   readonly ratio?: number;
   /** median − plaintext median, in the workload's unit. */
   readonly delta?: number;
+  /**
+   * Median over runs of this run's figure / plaintext's figure in the same run (runs are
+   * interleaved, so this cancels slow drifts in machine load; absent when a run is missing).
+   */
+  readonly pairedRatio?: number;
   /** eBPF only: median / plaintext median on the same link settings (the cost of ESP alone). */
   readonly ratioSameLink?: number;
   /** Extra facts of this transport's runs (negotiated TLS cipher, packets, ...). */

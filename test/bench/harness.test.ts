@@ -110,6 +110,7 @@ describe.skipIf(reason !== undefined)('attestflow bench all --quick (network nam
           expect(Number.isFinite(f.ratio)).toBe(true);
           expect(f.ratio!).toBeGreaterThan(0);
           expect(f.ratio!).toBeCloseTo(f.median / plain!.median, 9);
+          expect(f.pairedRatio!).toBeGreaterThan(0);
         }
       }
     }
