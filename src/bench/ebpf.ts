@@ -52,7 +52,10 @@ export function sweepPins(nodes: readonly string[]): string[] {
 
 export type EbpfPrepared = { readonly ok: true; readonly session: EbpfSession } | { readonly ok: false; readonly reason: string };
 
-export async function prepareEbpf(topo: Topology, flows: readonly BenchFlow[], progress: (line: string) => void): Promise<EbpfPrepared> {
+export async function prepareEbpf(topo: Topology, flows: readonly BenchFlow[], progress: (line: string) => void, signal?: AbortSignal): Promise<EbpfPrepared> {
+  const checkAbort = (): void => {
+    if (signal?.aborted) throw new Error('interrupted');
+  };
   for (const f of [defaultHelper, defaultObject]) {
     if (!existsSync(f)) return { ok: false, reason: `the data plane is not built (${f} is missing; run npm run setup)` };
   }
@@ -66,6 +69,7 @@ export async function prepareEbpf(topo: Topology, flows: readonly BenchFlow[], p
   };
   try {
     for (const n of topo.nodes) {
+      checkAbort();
       const dp = await Dataplane.load({ pinDir: pinDirOf(n.name), netns: n.netnsPath });
       planes.set(n.name, dp);
       await dp.attach(DP_IFACE);
@@ -79,6 +83,7 @@ export async function prepareEbpf(topo: Topology, flows: readonly BenchFlow[], p
       const flow = { edge, srcAddr: topo.node(f.from).ip.e, dstAddr: topo.node(f.to).ip.e, protocol: 'tcp' as const, dstPort: f.port };
       const [iIn, iOut] = saInstallsFor(flow, k, 'initiator');
       const [rIn, rOut] = saInstallsFor(flow, k, 'responder');
+      checkAbort();
       const ini = planes.get(f.from)!;
       const res = planes.get(f.to)!;
       // Inbound SAs first on both ends, then outbound: no packet is ever sealed for a peer that cannot open it.
@@ -87,6 +92,7 @@ export async function prepareEbpf(topo: Topology, flows: readonly BenchFlow[], p
       await ini.install(iOut);
       await res.install(rOut);
     }
+    checkAbort();
     progress(`eBPF data plane attached to ${DP_IFACE} in ${planes.size} namespaces, ${flows.length * 4} SAs installed (keys: ${source})`);
     return {
       ok: true,

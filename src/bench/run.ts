@@ -163,11 +163,17 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
     sweepPins(NODES);
     release();
   };
+  // A signal stops the workers at once (pending requests then fail fast) and aborts an eBPF setup in
+  // progress between two kernel operations; the main flow then unwinds through its `finally`, which
+  // removes programs before namespaces. A last-resort exit follows if that takes more than 30 s.
   let interrupted = false;
+  const abort = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
     interrupted = true;
+    abort.abort();
     progress(`${sig}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
+    for (const wk of workers.values()) void wk.close();
+    setTimeout(() => process.exit(130), 30_000).unref();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -189,7 +195,8 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
       endpoint: (node, port) => ({ host: t.node(node).ip.p, port: port + TLS_PORT_OFFSET }),
     }));
     progress('attaching the eBPF data plane and installing keys');
-    const prepared = await prepareEbpf(t, flows(), progress);
+    const prepared = await prepareEbpf(t, flows(), progress, abort.signal);
+    if (interrupted) throw new BenchError('bench.interrupted', 'interrupted; namespaces, programs and workers were removed');
     if (prepared.ok) {
       ebpf = prepared.session;
       wiring.set('ebpf', () => ({ spec: { kind: 'tcp' }, endpoint: (node, port) => ({ host: t.node(node).ip.e, port }) }));
@@ -306,9 +313,12 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
   } catch (e) {
     // The harness itself failed (namespaces, workers, servers): a typed error, after cleanup.
     if (e instanceof AttestflowError) throw e;
+    if (interrupted) throw new BenchError('bench.interrupted', 'interrupted; namespaces, programs and workers were removed');
     throw new BenchError('bench.setup', `the bench harness could not run: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
   } finally {
     await cleanup();
+    // Pins an interrupted eBPF setup made after the cleanup started (it tears down its own, this is the net).
+    sweepPins(NODES);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     progress('namespaces and workers removed');
