@@ -25,7 +25,6 @@ extern struct bpf_crypto_ctx *bpf_crypto_ctx_create(const struct bpf_crypto_para
 extern void bpf_crypto_ctx_release(struct bpf_crypto_ctx *ctx) __ksym;
 extern int bpf_crypto_encrypt(struct bpf_crypto_ctx *ctx, const struct bpf_dynptr *src,
 			      const struct bpf_dynptr *dst, const struct bpf_dynptr *siv__nullable) __ksym;
-extern int bpf_dynptr_adjust(const struct bpf_dynptr *p, __u32 start, __u32 end) __ksym;
 
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
@@ -168,15 +167,20 @@ static __always_inline void ccm_zero_tail(struct dp_scratch *s, __u32 len)
 	__builtin_memset(&s->mac[off], 0, 16);
 }
 
-static __always_inline int aes_run(struct bpf_crypto_ctx *c, __u8 *src, __u8 *dst, __u32 src_cap, __u32 n,
-				   struct dp_scratch *s, int with_iv)
+/*
+ * One bpf_crypto_encrypt over n bytes of src into dst (cbc: with a zero IV). The dynptrs are made
+ * with the exact length (bounded for the verifier), so there is no bpf_dynptr_adjust call.
+ */
+static __always_inline int aes_run(struct bpf_crypto_ctx *c, __u8 *src, __u8 *dst, __u32 n, struct dp_scratch *s,
+				   int with_iv)
 {
 	struct bpf_dynptr ps, pd, pi;
 
-	bpf_dynptr_from_mem(src, src_cap, 0, &ps);
-	bpf_dynptr_from_mem(dst, src_cap, 0, &pd);
-	if (bpf_dynptr_adjust(&ps, 0, n) || bpf_dynptr_adjust(&pd, 0, n))
+	barrier_var(n);
+	if (n > DP_BUF)
 		return -1;
+	bpf_dynptr_from_mem(src, n, 0, &ps);
+	bpf_dynptr_from_mem(dst, n, 0, &pd);
 	if (!with_iv)
 		return bpf_crypto_encrypt(c, &ps, &pd, NULL);
 	s->iv[0] = 0;
@@ -227,14 +231,14 @@ static __always_inline int ccm(struct dp_scratch *s, struct dp_ctx_slot *cs, con
 	if (len > DP_MAX_PT || nb > DP_MAX_BLOCKS)
 		return -3;
 	ccm_blocks(s, p, nb);
-	err = aes_run(ecb, s->ctr, s->ks, DP_BUF, (nb + 1) * 16, s, 0);
+	err = aes_run(ecb, s->ctr, s->ks, (nb + 1) * 16, s, 0);
 	if (err)
 		return err;
 	if (decrypt)
 		ccm_xor(s, len);
 	ccm_zero_tail(s, len);
 	maclen = 32 + nb * 16;
-	err = aes_run(cbc, s->mac, s->mac_out, DP_BUF, maclen, s, 1);
+	err = aes_run(cbc, s->mac, s->mac_out, maclen, s, 1);
 	if (err)
 		return err;
 	/* T xor S0: the tag. */
@@ -377,6 +381,46 @@ static __always_inline void esp_blocks(struct ccm_init *p, const struct dp_sa *s
 	p->b1[1] = seq_be >> 16;
 }
 
+/*
+ * Writes n bytes (a multiple of 4) from src to the packet at IP_OFF with direct packet access:
+ * below DP_FAST_STORE bytes this costs less than a bpf_skb_store_bytes call. Returns -1 when the
+ * packet is not linear that far or n is too large; the caller then stores with the helper (which
+ * rewrites everything this may have written).
+ */
+#define DP_FAST_STORE 320
+static __always_inline int store_fast(struct __sk_buff *skb, const __u8 *src, __u32 n)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u32 i, o;
+	__u8 *p;
+
+	if (n > DP_FAST_STORE || n < 8 || (n & 3))
+		return -1;
+	for (i = 0; i < DP_FAST_STORE / 8; i++) {
+		o = i * 8;
+		if (o + 8 > n)
+			break;
+		barrier_var(o);
+		if (o > DP_FAST_STORE - 8)
+			return -1;
+		p = data + IP_OFF + o;
+		if ((void *)(p + 8) > end)
+			return -1;
+		*(__u64 *)p = *(const __u64 *)(src + o);
+	}
+	if (n & 4) {
+		o = n - 4;
+		barrier_var(o);
+		if (o > DP_FAST_STORE - 4)
+			return -1;
+		p = data + IP_OFF + o;
+		if ((void *)(p + 4) > end)
+			return -1;
+		*(__u32 *)p = *(const __u32 *)(src + o);
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------- egress: seal */
 
 /*
@@ -385,6 +429,27 @@ static __always_inline void esp_blocks(struct ccm_init *p, const struct dp_sa *s
  * checksum inside ciphertext: without this, the peer (ours or any RFC 4303 host) would get a
  * segment whose checksum does not verify.
  */
+/* The pseudo header's 16-bit words as they lie in memory, summed here rather than by a call. */
+static __always_inline __u64 pseudo_sum(const struct pkt *k, __u32 len)
+{
+	return (k->ip.saddr & 0xffff) + (k->ip.saddr >> 16) + (k->ip.daddr & 0xffff) + (k->ip.daddr >> 16) +
+	       ((__u32)k->ip.protocol << 8) + bpf_htons((__u16)len);
+}
+
+/* Folds an unfolded sum (pseudo header included) and writes the checksum field at off. */
+static __always_inline void csum_put(struct dp_scratch *s, const struct pkt *k, __u32 off, __u64 sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	if (sum == 0 && k->ip.protocol == IPPROTO_UDP)
+		sum = 0xffff; /* 0 would mean "no checksum" */
+	s->mac[32 + off] = sum & 0xff;
+	s->mac[33 + off] = sum >> 8;
+}
+
 static __always_inline int l4_csum(struct dp_scratch *s, const struct pkt *k, __u32 len)
 {
 	__u32 off = k->ip.protocol == IPPROTO_TCP ? 16 : 6, len4 = (len + 3) & ~3U, o, i;
@@ -402,9 +467,7 @@ static __always_inline int l4_csum(struct dp_scratch *s, const struct pkt *k, __
 	s->mac[o] = 0;
 	s->mac[o + 1] = 0;
 	s->mac[o + 2] = 0;
-	/* The pseudo header's 16-bit words as they lie in memory, summed here rather than by a call. */
-	sum = (k->ip.saddr & 0xffff) + (k->ip.saddr >> 16) + (k->ip.daddr & 0xffff) + (k->ip.daddr >> 16) +
-	      ((__u32)k->ip.protocol << 8) + bpf_htons((__u16)len);
+	sum = pseudo_sum(k, len);
 	for (i = 0; i < 3; i++) {
 		__u32 n;
 
@@ -421,14 +484,70 @@ static __always_inline int l4_csum(struct dp_scratch *s, const struct pkt *k, __
 	}
 	if (sum < 0)
 		return -1;
-	sum = (sum & 0xffff) + ((sum >> 16) & 0xffff);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = ~sum & 0xffff;
-	if (sum == 0 && k->ip.protocol == IPPROTO_UDP)
-		sum = 0xffff; /* 0 would mean "no checksum" */
-	s->mac[32 + off] = sum & 0xff;
-	s->mac[33 + off] = sum >> 8;
+	csum_put(s, k, off, sum);
 	return 0;
+}
+
+/*
+ * Small packets: copy the segment into the scratch buffer with direct packet access and sum it for
+ * the checksum in the same pass, instead of bpf_skb_load_bytes plus bpf_csum_diff. Two helper calls
+ * cost more than this loop below DP_FAST_LEN bytes; above it the helpers' memcpy and csum_partial
+ * win, so larger packets keep them. The bytes after len up to the next word are zeroed (the checksum
+ * and the CBC-MAC padding need zeros there). Returns the 64-bit unfolded sum (checksum field
+ * included as it stands), or -1 when the packet is not linear that far (the caller takes the
+ * helper path).
+ */
+#define DP_FAST_LEN 256
+static __always_inline __s64 load_sum_fast(struct __sk_buff *skb, struct dp_scratch *s, __u32 len)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u32 nw = len / 8, r = len & 7, i, o;
+	__u64 sum = 0, w;
+
+	if (len > DP_FAST_LEN || len < 8)
+		return -1;
+	for (i = 0; i < DP_FAST_LEN / 8; i++) {
+		__u8 *p;
+
+		if (i >= nw)
+			break;
+		o = i * 8;
+		barrier_var(o);
+		if (o > DP_FAST_LEN - 8)
+			return -1;
+		p = data + L4_OFF + o;
+		if ((void *)(p + 8) > end)
+			return -1;
+		w = *(__u64 *)p;
+		s->mac64[4 + i] = w;
+		sum += (w & 0xffffffff) + (w >> 32);
+	}
+	if (r) {
+		/* The last r bytes: the packet's last 8 bytes, shifted down, stored over the next word. */
+		__u8 *p;
+
+		o = len - 8;
+		barrier_var(o);
+		if (o > DP_FAST_LEN - 8)
+			return -1;
+		p = data + L4_OFF + o;
+		if ((void *)(p + 8) > end)
+			return -1;
+		w = *(__u64 *)p >> (64 - 8 * r);
+		o = nw;
+		barrier_var(o);
+		if (o > DP_FAST_LEN / 8)
+			return -1;
+		s->mac64[4 + o] = w;
+		sum += (w & 0xffffffff) + (w >> 32);
+	} else {
+		o = nw;
+		barrier_var(o);
+		if (o > DP_FAST_LEN / 8)
+			return -1;
+		s->mac64[4 + o] = 0;
+	}
+	return sum;
 }
 
 static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, __u32 spi)
@@ -440,6 +559,7 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, __u32 spi)
 	struct dp_sa *sa;
 	__u32 zero = 0, len, pad, plen, spi_be, seq_be, i, slot;
 	__u64 seq, iv;
+	__s64 fsum;
 	__u8 nh = k->ip.protocol;
 
 	sa = bpf_map_lookup_elem(&dp_sa, &sk);
@@ -466,13 +586,22 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, __u32 spi)
 	len &= 0x7ff;
 	if (len == 0 || len > DP_MAX_PT)
 		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
-	if (bpf_skb_load_bytes(skb, L4_OFF, &s->mac[32], len))
-		return verdict(DP_DIR_OUT, DP_V_MALFORMED, TC_ACT_SHOT);
 	i = 32 + len;
 	if (i > DP_BUF - 8)
 		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
-	if (l4_csum(s, k, len))
+	fsum = load_sum_fast(skb, s, len);
+	if (fsum >= 0) {
+		/* Take the checksum field out of the sum (the sum included it), then complete it. */
+		__u32 off = nh == IPPROTO_TCP ? 16 : 6;
+		__u16 field;
+
+		if (len < off + 2)
+			return verdict(DP_DIR_OUT, DP_V_MALFORMED, TC_ACT_SHOT);
+		field = s->mac[32 + off] | ((__u16)s->mac[33 + off] << 8);
+		csum_put(s, k, off, (__u64)fsum - field + pseudo_sum(k, len));
+	} else if (bpf_skb_load_bytes(skb, L4_OFF, &s->mac[32], len) || l4_csum(s, k, len)) {
 		return verdict(DP_DIR_OUT, DP_V_MALFORMED, TC_ACT_SHOT);
+	}
 	s->mac[i] = 1;
 	s->mac[i + 1] = 2;
 	s->mac[i + 2] = 3;
@@ -506,7 +635,7 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, __u32 spi)
 	barrier_var(plen);
 	if (plen > 20 + DP_ESP_HDR + DP_MAX_PT + DP_ICV)
 		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
-	if (bpf_skb_store_bytes(skb, IP_OFF, &s->head[0], plen, 0))
+	if (store_fast(skb, &s->head[0], plen) && bpf_skb_store_bytes(skb, IP_OFF, &s->head[0], plen, 0))
 		return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
 	return verdict(DP_DIR_OUT, DP_V_SEALED, TC_ACT_OK);
 }
@@ -531,6 +660,44 @@ int dp_egress(struct __sk_buff *skb)
 }
 
 /* ---------------------------------------------------------------- ingress: open */
+
+/*
+ * Copies ciphertext and ICV (n bytes, a multiple of 4) from after the ESP header into the scratch
+ * buffer with direct packet access: cheaper than bpf_skb_load_bytes below DP_FAST_LEN bytes.
+ * Returns -1 when the packet is not linear that far or n is too large (the caller uses the helper).
+ */
+static __always_inline int load_fast(struct __sk_buff *skb, struct dp_scratch *s, __u32 n)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u32 i, o;
+	__u8 *p;
+
+	if (n > DP_FAST_LEN || n < 8 || (n & 3))
+		return -1;
+	for (i = 0; i < DP_FAST_LEN / 8; i++) {
+		o = i * 8;
+		if (o + 8 > n)
+			break;
+		barrier_var(o);
+		if (o > DP_FAST_LEN - 8)
+			return -1;
+		p = data + L4_OFF + DP_ESP_HDR + o;
+		if ((void *)(p + 8) > end)
+			return -1;
+		s->mac64[4 + i] = *(__u64 *)p;
+	}
+	if (n & 4) {
+		o = n - 4;
+		barrier_var(o);
+		if (o > DP_FAST_LEN - 4)
+			return -1;
+		p = data + L4_OFF + DP_ESP_HDR + o;
+		if ((void *)(p + 4) > end)
+			return -1;
+		*(__u32 *)&s->mac[32 + o] = *(__u32 *)p;
+	}
+	return 0;
+}
 
 /* RFC 4303 appendix A2 window check; 0: fresh, else the verdict. */
 static __always_inline int replay_check(__u64 top, __u64 bitmap, __u64 seq)
@@ -593,7 +760,7 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 	if (!cs || !s)
 		return verdict(DP_DIR_IN, DP_V_NO_KEY, TC_ACT_SHOT);
 	/* Ciphertext and ICV in one copy; the ICV goes to the stack before ccm() reuses the bytes. */
-	if (bpf_skb_load_bytes(skb, L4_OFF + DP_ESP_HDR, &s->mac[32], plen + DP_ICV))
+	if (load_fast(skb, s, plen + DP_ICV) && bpf_skb_load_bytes(skb, L4_OFF + DP_ESP_HDR, &s->mac[32], plen + DP_ICV))
 		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
 	i = 32 + plen;
 	barrier_var(i);
@@ -643,21 +810,21 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 	if (v)
 		return verdict(DP_DIR_IN, v, TC_ACT_SHOT);
 
-	/* Plaintext over the ciphertext, drop the ESP header, trim trailer and ICV. */
+	/* Drop the ESP header, trailer and ICV, then write the IPv4 header and the plaintext in one
+	 * store: the header goes into the 20 scratch bytes right before the plaintext (B0 and B1,
+	 * spent), so the packet is rewritten with one adjust_room and one store_bytes. */
 	len &= 0x7ff;
 	if (len > DP_MAX_PT || len == 0)
 		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
-	/* Plaintext over the last len bytes, then cut everything between IP header and it. */
-	if (skb->len != ETH_HLEN + 20 + DP_ESP_HDR + plen + DP_ICV &&
-	    bpf_skb_change_tail(skb, ETH_HLEN + 20 + DP_ESP_HDR + plen + DP_ICV, 0))
-		return verdict(DP_DIR_IN, DP_V_ADJUST_ERR, TC_ACT_SHOT);
-	if (bpf_skb_store_bytes(skb, L4_OFF + DP_ESP_HDR + plen + DP_ICV - len, &s->mac[32], len, 0) ||
-	    bpf_skb_adjust_room(skb, -(__s32)(DP_ESP_HDR + plen + DP_ICV - len), BPF_ADJ_ROOM_NET, 0))
-		return verdict(DP_DIR_IN, DP_V_ADJUST_ERR, TC_ACT_SHOT);
 	k->ip.tot_len = bpf_htons(20 + len);
 	k->ip.protocol = nh;
 	k->ip.check = ip_csum(&k->ip);
-	if (bpf_skb_store_bytes(skb, IP_OFF, &k->ip, sizeof(k->ip), 0))
+	__builtin_memcpy(&s->mac[12], &k->ip, sizeof(k->ip));
+	if (skb->len != ETH_HLEN + 20 + DP_ESP_HDR + plen + DP_ICV &&
+	    bpf_skb_change_tail(skb, ETH_HLEN + 20 + DP_ESP_HDR + plen + DP_ICV, 0))
+		return verdict(DP_DIR_IN, DP_V_ADJUST_ERR, TC_ACT_SHOT);
+	if (bpf_skb_adjust_room(skb, -(__s32)(DP_ESP_HDR + plen + DP_ICV - len), BPF_ADJ_ROOM_NET, 0) ||
+	    (store_fast(skb, &s->mac[12], 20 + len) && bpf_skb_store_bytes(skb, IP_OFF, &s->mac[12], 20 + len, 0)))
 		return verdict(DP_DIR_IN, DP_V_ADJUST_ERR, TC_ACT_SHOT);
 	return verdict(DP_DIR_IN, DP_V_OPENED, TC_ACT_OK);
 }
@@ -830,9 +997,9 @@ int dp_bench_aes(struct __sk_buff *skb)
 
 	if (!ecb || !cbc)
 		return -2;
-	if (aes_run(ecb, s->ctr, s->ks, DP_BUF, (nb + 1) * 16, s, 0))
+	if (aes_run(ecb, s->ctr, s->ks, (nb + 1) * 16, s, 0))
 		return -3;
-	if (aes_run(cbc, s->mac, s->mac_out, DP_BUF, 32 + nb * 16, s, 1))
+	if (aes_run(cbc, s->mac, s->mac_out, 32 + nb * 16, s, 1))
 		return -3;
 	return 0;
 }

@@ -7,6 +7,34 @@
 export { AttestflowError, UsageError, isAttestflowError } from './errors.js';
 export { VERSION } from './version.js';
 
+// attestation
+/** Contracts shared by attesters, verifiers and their users (MAKE, release, agent). */
+export type { Platform, Evidence, Attester, Claims, ReferenceValues, Verifier } from './attestation/types.js';
+/** Typed failures: unparseable evidence, a failed cryptographic check (named), bad verifier inputs. */
+export { EvidenceParseError, EvidenceVerifyError, VerifierInputError } from './attestation/common/errors.js';
+/** Every check by name, decoded fields and verdict of one piece of evidence (corpus vocabulary). */
+export type { CheckReport, Verdict } from './attestation/common/report.js';
+/** AMD SEV-SNP: report parsing (v2–v5, Milan/Genoa/Turin), VCEK/VLEK chain to the pinned ARK, HCL reports. */
+export { parseSnpReport, decodeTcb, type SnpReport, type TcbLayout } from './attestation/snp/report.js';
+export { checkSnp, snpClaims, SnpVerifier, type SnpCheckInput } from './attestation/snp/verify.js';
+export { parseSnpCertTable } from './attestation/snp/cert-table.js';
+/** Intel TDX: quotes v4/v5, QE binding, PCK chain to the Intel SGX Root CA; TCB Info / QE Identity collateral. */
+export { parseTdxQuote, type TdxQuote } from './attestation/tdx/quote.js';
+export { checkTdx, tdxClaims, TdxVerifier, type TdxCheckInput } from './attestation/tdx/verify.js';
+export { checkCollateral, parseCollateral, appraiseCollateral, type CollateralInput } from './attestation/tdx/collateral.js';
+/** Arm CCA: tokens (tags 399, 907, 18), realm token by its RAK, platform token by the CPAK, their binding. */
+export { parseCcaToken, type CcaToken } from './attestation/cca/token.js';
+export { checkCca, ccaClaims, CcaVerifier, loadCpak } from './attestation/cca/verify.js';
+/** One entry point over all platforms (what `attestflow evidence verify` runs), and evidence file decoding. */
+export { verifyEvidence, readCollateralDir, type VerifyEvidenceInput, type VerifyPlatform } from './attestation/evidence/verify.js';
+export { decodeEvidenceFile, type EvidenceEncoding } from './attestation/evidence/decode.js';
+/** Vendor roots pinned by SHA-256 fingerprint. */
+export { PINNED_ROOTS, type RootName } from './attestation/roots.js';
+/** Appraisal of verified claims against a component's reference values; throws naming the failing claim. */
+export { appraise, AppraisalError, tcbAtLeast, type AppraisedClaim } from './attestation/appraise.js';
+/** The configfs-tsm attester for real TEE guests (SNP, TDX, CCA). */
+export { TsmAttester, TsmError, TSM_PROVIDERS, TSM_REPORT_ROOT, type TsmAttesterOptions } from './attestation/tsm/attester.js';
+
 // crypto
 /** The cipher suite (X25519, Ed25519, HKDF-SHA-256, SHA-2): noble reference and node:crypto providers, identical bytes. */
 export { nobleCrypto, nodeCrypto, defaultCrypto, CryptoError, bytesEqual, type CryptoProvider } from './crypto/index.js';
@@ -40,6 +68,75 @@ export {
 export { ndjsonTrace, readTrace, teeTrace } from './make/trace.js';
 export { ALL_DEFENCES, type Defences, type EdgeKeys, type SaKeys, type HandshakePolicy } from './make/types.js';
 
+// policy
+/** Workflow policy model: the validated, normalized document and its parts. */
+export type { PolicyDocument, Component, Edge, EdgeProtocol, Secret, Owner, TrustedRoot, ApprovalRule, PolicyProblem } from './policy/types.js';
+/** Edge identifier `from->to` and the default rekey interval. */
+export { edgeId, DEFAULT_REKEY_INTERVAL_SECONDS } from './policy/types.js';
+/** Checks policy text (YAML): every problem at once with file:line:column, or the normalized document. */
+export { checkPolicy, MEASUREMENT_BYTES, TCB_BYTES, type CheckOptions, type CheckResult } from './policy/check.js';
+/** The compiled policy (implements MAKE's HandshakePolicy) and per-component plans for the agent and data plane. */
+export {
+  CompiledPolicy,
+  referenceValuesOf,
+  referenceValuesId,
+  revocationsBetween,
+  claimsMatchIdentity,
+  type ComponentPlan,
+  type EdgePlan,
+  type RevokedIdentity,
+} from './policy/compile.js';
+/** Canonical form and digest of a policy (what MAKE binds and owners sign). */
+export { policyDigest, policyDigestHex, canonicalJson, canonicalPolicy, DIGEST_LABEL } from './policy/canonical.js';
+/** Canonical launch-time role derivation from a role name. */
+export { roleFromName, roleBytesFromName, ROLE_FIELD_BYTES, ROLE_LABEL } from './policy/role.js';
+/** Policy errors and problem formatting. */
+export { PolicyError, formatProblem } from './policy/errors.js';
+/** Where the published JSON Schema of the policy lives, and its content. */
+export { POLICY_SCHEMA_URL, policySchema } from './policy/schema.js';
+/** Policy updates: owner approvals (Ed25519 over the digest), rollback protection, revocations. */
+export { PolicyStore, PolicyUpdateError, signApproval, validApprovers, approvalMessage, APPROVAL_LABEL, type Approval, type PolicyActivation } from './policy/update.js';
+// release
+/** The release/revocation decision machine (pure XState v5) and its types. */
+export {
+  releaseMachine,
+  isRevokedIn,
+  type ReleaseMachine,
+  type ReleaseContext,
+  type ReleaseInput,
+  type ReleaseEvent,
+  type ReleaseEffect,
+  type ReleaseDefences,
+  type ReleaseSecret,
+  type ReleaseEdge,
+  type ReleaseSession,
+  type Revocation,
+  type ReleasedSecret,
+  type InstalledKey,
+  type RefusalReason,
+  type EndReason,
+} from './release/machine.js';
+/** Drives the release machine for one component: audit first, then effects through the agent's port. */
+export { ReleaseController, type ReleasePort, type EstablishedSession, type ReleaseControllerOptions } from './release/controller.js';
+/** A released secret sealed to one MAKE session. */
+export { sealSecret, openSecret, EnvelopeError, RELEASE_LABEL, type SecretEnvelope } from './release/envelope.js';
+/** The append-only hash-chained audit log and its offline verifier. */
+export {
+  AuditLog,
+  AuditError,
+  verifyAuditLog,
+  entryHash,
+  readHead,
+  headPath,
+  GENESIS as AUDIT_GENESIS,
+  type AuditEntry,
+  type AuditEvent,
+  type AuditValue,
+  type AuditHead,
+  type AuditProblem,
+  type AuditVerdict,
+} from './release/audit.js';
+
 // dataplane
 /**
  * The eBPF data plane: per-edge ESP (RFC 4303) with AES-CCM (RFC 4309) in tc programs; load,
@@ -47,10 +144,10 @@ export { ALL_DEFENCES, type Defences, type EdgeKeys, type SaKeys, type Handshake
  * programs for evidence, the RFC 4309 reference codec (node:crypto) and the benchmark.
  */
 export {
-  Dataplane, DataplaneError, edgeId, selectorFor, saInstallsFor, espSeal, espOpen, espHeader, buildPacket, parseFrame,
+  Dataplane, DataplaneError, edgeId as dataplaneEdgeNumber, selectorFor, saInstallsFor, espSeal, espOpen, espHeader, buildPacket, parseFrame,
   benchDataplane, formatDataplaneBench, VERDICTS,
   type Counters, type DataplaneMeasurement, type DataplaneOptions, type InstalledSa, type MapLayout, type ProgramName,
-  type TestRunResult, type EspKeys, type Opened, type DataplaneBenchResult, type Verdict, type EdgeFlow, type SaInstall,
+  type TestRunResult, type EspKeys, type Opened, type DataplaneBenchResult, type Verdict as PacketVerdict, type EdgeFlow, type SaInstall,
 } from './dataplane/index.js';
 
 // bench

@@ -26,7 +26,9 @@ describe('bench dataplane', () => {
     expect(r.sizes[1]!.rawAesNs).toBeGreaterThan(r.sizes[0]!.rawAesNs * 3);
     expect(r.verdict.egressDenyNs).toBeGreaterThan(0);
     expect(r.verdict.egressDenyNs).toBeLessThan(r.sizes[0]!.rawAesNs);
-    expect(formatDataplaneBench(r)).toMatch(/raw AES/);
+    // The report says what the baseline is, so the ratio can be judged.
+    expect(r.baseline).toMatch(/2 bpf_crypto_encrypt calls/);
+    expect(formatDataplaneBench(r)).toMatch(/raw AES baseline: 2 kfunc calls/);
   });
 
   it('rejects bad options with a usage error (exit 2)', () => {

@@ -164,8 +164,13 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
     });
 
     it('completes a checksum the stack left to the device (offload), so the inner segment verifies', async () => {
-      for (const [proto, flow, at] of [['udp', udpFlow, 6], ['tcp', tcpFlow, 16]] as const) {
-        const frame = buildPacket({ src: A, dst: B, protocol: proto, sport: 40001, dport: flow.dstPort, payload: payload(301) });
+      // Small segments take the direct-access path (copy and sum in one loop), larger ones the
+      // helpers; odd lengths exercise the partial last word.
+      for (const [proto, flow, at, size] of [
+        ['udp', udpFlow, 6, 301], ['tcp', tcpFlow, 16, 301], ['udp', udpFlow, 6, 1], ['udp', udpFlow, 6, 13],
+        ['udp', udpFlow, 6, 40], ['tcp', tcpFlow, 16, 0], ['tcp', tcpFlow, 16, 37], ['udp', udpFlow, 6, 248], ['udp', udpFlow, 6, 249],
+      ] as const) {
+        const frame = buildPacket({ src: A, dst: B, protocol: proto, sport: 40001, dport: flow.dstPort, payload: payload(size) });
         const partial = Buffer.from(frame);
         partial.writeUInt16BE(0x1234, 14 + 20 + at); // whatever the stack left for the device
         const s = await seal(partial);
