@@ -134,9 +134,12 @@ describe.skipIf(reason !== undefined)('attestflow bench all --quick (network nam
     const n = (k: string): number => c[k] ?? 0;
     // The pipeline alone moves 2 × 20 items of 4 KiB over four hops: hundreds of sealed packets.
     expect(n('out.sealed')).toBeGreaterThan(100);
-    expect(n('in.opened')).toBe(n('out.sealed'));
+    // Every sealed packet was opened, except the rare one that arrived behind more than 64 later
+    // packets of its SA (reordered between CPUs): the anti-replay window drops it and TCP resends it.
+    expect(n('in.opened') + n('in.out_of_window')).toBe(n('out.sealed'));
+    expect(n('in.out_of_window')).toBeLessThan(n('out.sealed') / 100);
     // The bench's network carries only policy flows (and ARP): every other verdict, drops included, stays at zero.
-    expect(Object.keys(c).filter((k) => !['out.sealed', 'in.opened', 'out.pass_nonip', 'in.pass_nonip'].includes(k))).toEqual([]);
+    expect(Object.keys(c).filter((k) => !['out.sealed', 'in.opened', 'in.out_of_window', 'out.pass_nonip', 'in.pass_nonip'].includes(k))).toEqual([]);
     expect(report.ebpf!.keySource).toMatch(/MAKE handshakes/);
     for (const w of report.workloads) expect(w.figures.find((f) => f.transport === 'ebpf')!.ratioSameLink).toBeGreaterThan(0);
   });
