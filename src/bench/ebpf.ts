@@ -35,17 +35,23 @@ export function pinDirOf(node: string): string {
 }
 
 /**
- * Safety net after a run was cut short: removes the pin directories of the bench nodes. With their
- * namespaces gone the programs are detached, and unpinning frees the maps and the keys they hold.
+ * Safety net after a run was cut short: unloads the data planes the bench nodes left pinned,
+ * through the adapter (keys cleared, then unpinned); a pin directory the adapter cannot open (a
+ * load cut in half) is removed directly. With their namespaces gone the programs are detached, and
+ * unpinning frees the maps and the keys they hold.
  */
-export function sweepPins(nodes: readonly string[]): string[] {
+export async function sweepPins(nodes: readonly string[]): Promise<string[]> {
   const removed: string[] = [];
   for (const n of nodes) {
     const dir = pinDirOf(n);
-    if (existsSync(dir)) {
-      rmSync(dir, { recursive: true, force: true });
-      removed.push(dir);
+    if (!existsSync(dir)) continue;
+    try {
+      await (await Dataplane.open({ pinDir: dir })).unload();
+    } catch {
+      // Not a whole data plane: fall through to removing what is there.
     }
+    rmSync(dir, { recursive: true, force: true });
+    removed.push(dir);
   }
   return removed;
 }

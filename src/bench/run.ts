@@ -147,7 +147,7 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
   progress(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.kernel}, kernel AES: ${machine.kernelAesDrivers.join(', ') || 'none'}`);
 
   const release = acquireBenchLock();
-  const leftovers = [...sweep(), ...sweepPins(NODES)];
+  const leftovers = [...sweep(), ...(await sweepPins(NODES))];
   if (leftovers.length > 0) progress(`removed leftovers of an earlier run: ${leftovers.join(', ')}`);
 
   let topo: Topology | undefined;
@@ -160,7 +160,7 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
     await Promise.all([...workers.values()].map((w) => w.close()));
     if (ebpf) await ebpf.teardown().catch((e: unknown) => progress(`eBPF teardown: ${String(e)}`));
     if (topo) destroyTopology(topo.nodes);
-    sweepPins(NODES);
+    await sweepPins(NODES);
     release();
   };
   // A signal stops the workers at once (pending requests then fail fast) and aborts an eBPF setup in
@@ -317,8 +317,6 @@ export async function runBench(opts: BenchOptions, progress: Progress): Promise<
     throw new BenchError('bench.setup', `the bench harness could not run: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
   } finally {
     await cleanup();
-    // Pins an interrupted eBPF setup made after the cleanup started (it tears down its own, this is the net).
-    sweepPins(NODES);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     progress('namespaces and workers removed');
