@@ -54,6 +54,8 @@ rmSync(dir, { recursive: true, force: true });
 // 3. Stand-alone checks that are not vitest files (each counts as one test).
 const STAGES = [
   // [name, command, args] — added as the model checker and conformance runner land.
+  // Exhaustive exploration of the MAKE + release machines, one mutant per defence, spec drift check.
+  ['model-check', 'node', ['bin/attestflow.js', 'model-check', '--mutants', '--drift']],
 ];
 for (const [name, cmd, args] of STAGES) stage(name, cmd, args);
 

@@ -118,6 +118,18 @@ export {
 } from './release/machine.js';
 /** Drives the release machine for one component: audit first, then effects through the agent's port. */
 export { ReleaseController, type ReleasePort, type EstablishedSession, type ReleaseControllerOptions } from './release/controller.js';
+/** Secret-fetch messages over a MAKE session (strict decoding, typed errors). */
+export {
+  encodeReleaseMessage,
+  decodeReleaseMessage,
+  ReleaseProtocolError,
+  MAX_RELEASE_MESSAGE,
+  type ReleaseMessage,
+  type SecretRequest,
+  type SecretDelivery,
+  type SecretRefusal,
+  type SecretRevoked,
+} from './release/protocol.js';
 /** A released secret sealed to one MAKE session. */
 export { sealSecret, openSecret, EnvelopeError, RELEASE_LABEL, type SecretEnvelope } from './release/envelope.js';
 /** The append-only hash-chained audit log and its offline verifier. */
@@ -149,6 +161,17 @@ export {
   type Counters, type DataplaneMeasurement, type DataplaneOptions, type InstalledSa, type MapLayout, type ProgramName,
   type TestRunResult, type EspKeys, type Opened, type DataplaneBenchResult, type Verdict as PacketVerdict, type EdgeFlow, type SaInstall,
 } from './dataplane/index.js';
+
+// --- model checking (src/model) -------------------------------------------------------------
+/** Breadth-first exhaustive explorer for any finite transition system (exact visited set, digest, shortest counterexamples). */
+export { explore, formatTrace, type TransitionSystem, type Invariant, type ExploreOptions, type ExploreResult, type Violation, type TraceStep as ModelTraceStep } from './model/explorer.js';
+/** XState v5's pure transition() with the actor scope built once per machine (same results, much faster). */
+export { pureStepper, type PureStepper } from './model/pure.js';
+/** The composed MAKE + release world with a Dolev–Yao attacker, its bounds, the mutants, and the spec drift check. */
+export { MakeWorld, DEFAULT_BOUNDS, type Bounds, type World } from './model/world.js';
+export { checkModel, checkMutants, CONFIGS as MODEL_CONFIGS, type CheckReport as ModelCheckReport, type MutantReport } from './model/run.js';
+export { INVARIANT_NAMES } from './model/invariants.js';
+export { checkDrift, type DriftReport } from './model/drift.js';
 
 // bench
 /**

@@ -88,6 +88,19 @@ export class PolicyStore {
   }
 
   /**
+   * Takes `policy` as the version in force without checking approvals — for a node restarting from
+   * a policy it activated before (or a tool told which version is in force).
+   */
+  adopt(policy: CompiledPolicy): void {
+    this.active = policy;
+  }
+
+  /** Throws {@link PolicyUpdateError} unless `approvals` satisfy `policy`'s own rule. */
+  checkApproved(policy: CompiledPolicy, approvals: readonly Approval[]): void {
+    requireApprovals(policy, policy, approvals, 'its own rule');
+  }
+
+  /**
    * Activates `next` when it is newer than the version in force and carries the approvals both
    * rules require; otherwise throws {@link PolicyUpdateError} and changes nothing.
    */

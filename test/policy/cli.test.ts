@@ -1,8 +1,11 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CompiledPolicy } from '../../src/policy/compile.js';
+import { signApproval } from '../../src/policy/update.js';
 import { repoRoot } from '../util/env.js';
 
 const bin = join(repoRoot, 'bin', 'attestflow.js');
@@ -36,8 +39,8 @@ describe('attestflow policy', () => {
     expect(r.status).toBe(1);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toEqual([
-      `${bad}:47:5: error [unknown-field]: unknown field 'colour' in component 'report' (allowed: name, owner, platform, measurements, role, minTcb, allowDebug, signingKeys, address)`,
-      `${bad}:50:25: error [unknown-component]: edge to 'analyse': no component has that name (components: analyze, ingest, report)`,
+      `${bad}:47:5: error [unknown-field]: unknown field 'colour' in component 'report' (allowed: name, owner, platform, measurements, role, minTcb, acceptedTcbStatuses, allowDebug, signingKeys, address)`,
+      `${bad}:50:25: error [unknown-component]: edge to 'analyse': no component has that name (components: analyze, ingest, report); did you mean 'analyze'?`,
       `${bad}:58:16: error [released-to-nobody]: secret 'records-key' is released to nobody: name at least one component in releaseTo, or remove the secret`,
       `${bad}: 3 problem(s)`,
     ]);
@@ -83,6 +86,33 @@ describe('attestflow policy', () => {
     expect(plan.peers).toEqual(['ingest', 'report']);
     expect(run('policy', 'plan', demo, '--component', 'nobody').status).toBe(1);
     expect(run('policy', 'check', join(dir, 'none.yaml')).status).toBe(2);
+  });
+
+  it('approve + verify-update: activates with all owners, refuses missing approvals and rollback, names revocations', () => {
+    const keyFile = (o: string) => file(`${o}.key`, createHash('sha256').update(`attestflow demo owner ${o}`).digest('hex'));
+    const v2 = file('v2u.yaml', demoText.replace('  version: 1', '  version: 2').replace('port: 7002', 'port: 7012').replace(/ {2}- \{ from: ingest, to: report.*\n/, ''));
+    // Ed25519 is deterministic: the CLI's approval equals the library's, so one spawn checks the
+    // command and the rest are signed in-process (each spawn costs a second on a loaded machine).
+    const sign = (policy: string, o: string) => `${JSON.stringify(signApproval(o, Buffer.from(readFileSync(keyFile(o), 'utf8'), 'hex'), CompiledPolicy.fromText(readFileSync(policy, 'utf8'))))}\n`;
+    const viaCli = run('policy', 'approve', v2, '--owner', 'lab', '--key', keyFile('lab'));
+    expect(viaCli.status).toBe(0);
+    expect(viaCli.stdout).toBe(sign(v2, 'lab'));
+    const all = file('all.ndjson', ['hospital', 'lab', 'auditor'].map((o) => sign(v2, o)).join(''));
+    const ok = run('policy', 'verify-update', v2, '--approvals', all, '--current', demo);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/version 2 activates \(digest [0-9a-f]{64}\); approved by auditor, hospital, lab\n/);
+    const two = file('two.ndjson', ['hospital', 'lab'].map((o) => sign(v2, o)).join(''));
+    const missing = run('policy', 'verify-update', v2, '--approvals', two, '--current', demo);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/\[policy\.approval\].*missing: auditor/);
+    const v1all = file('v1all.ndjson', ['hospital', 'lab', 'auditor'].map((o) => sign(demo, o)).join(''));
+    expect(run('policy', 'verify-update', demo, '--approvals', v1all, '--current', v2).stderr).toMatch(/\[policy\.rollback\]/);
+    // Removing the component 'report' from v2 is named as a revocation.
+    const v3 = file('v3u.yaml', readFileSync(v2, 'utf8').replace('  version: 2', '  version: 3').replace(/ {2}- name: report\n(.*\n){4}.*10\.77\.0\.3\n/, '').replace(/ {2}- \{ from: analyze, to: report.*\n/, '').replace(/ {2}# The auditor's report-signing key[^]*$/, ''));
+    const v3all = file('v3all.ndjson', ['hospital', 'lab', 'auditor'].map((o) => sign(v3, o)).join(''));
+    const rev = run('policy', 'verify-update', v3, '--approvals', v3all, '--current', v2);
+    expect(rev.stdout).toMatch(/revokes report \(removed\)/);
+    expect(run('policy', 'approve', v2, '--owner', 'mallory', '--key', keyFile('lab')).status).toBe(2);
   });
 
   it('--help lists policy and audit', () => {
