@@ -187,3 +187,14 @@ export {
 export { runAdapter } from './conformance/adapter.js';
 export { PROTOCOL_ID as CONFORMANCE_PROTOCOL, ConformanceError, type SetupMessage, type RunnerMessage, type ImplMessage } from './conformance/protocol.js';
 export { generateVectors, writeVectors, checkVectors } from './conformance/vectors.js';
+
+// bench
+/**
+ * The benchmark suite behind `attestflow bench all`: plaintext TCP, the eBPF data plane and
+ * user-space mTLS 1.3 on the same workloads (latency, throughput, a three-stage pipeline) in network
+ * namespaces, with medians and ratios to plaintext from the same run, and JSON/SVG/markdown output.
+ */
+export { runBench, DEFAULT_OPTIONS as BENCH_DEFAULT_OPTIONS, QUICK_OPTIONS as BENCH_QUICK_OPTIONS, type BenchOptions, type Progress as BenchProgress } from './bench/run.js';
+export { markdownTable as benchMarkdownTable, svgChart as benchSvgChart, writeResults as writeBenchResults } from './bench/report.js';
+export { BenchError } from './bench/errors.js';
+export type { BenchReport, WorkloadResult, TransportFigure, TransportName, MachineInfo, HandshakeCost, MissingTransport, RunFailure } from './bench/types.js';
