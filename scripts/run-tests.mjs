@@ -42,9 +42,10 @@ const v = spawnSync('npx', ['--no-install', 'vitest', 'run', '--reporter=default
 try {
   const j = JSON.parse(readFileSync(report, 'utf8'));
   passed += j.numPassedTests;
-  failed += j.numFailedTests + (j.numFailedTestSuites ?? 0);
+  failed += j.numFailedTests;
   skipped += j.numPendingTests + (j.numTodoTests ?? 0);
-  if (v.status !== 0 && j.numFailedTests + (j.numFailedTestSuites ?? 0) === 0) failed++;
+  // A file that fails to load has no failed test but still fails the run: count it once.
+  if (v.status !== 0 && j.numFailedTests === 0) failed++;
 } catch {
   failed++;
   process.stdout.write(`=== vitest: no report (exit ${v.status ?? v.signal})\n`);
