@@ -29,7 +29,7 @@ for (const impl of IMPLS) {
       const covering = CASES.filter((c) => (c.covers as string[]).includes(defence)).map((c) => c.id);
       it(`${defence} off → fails ${covering.length === 0 ? 'no case' : covering.join(', ')}`, { timeout: 240_000 }, async () => {
         if (!NOT_MAKE.has(defence)) expect(covering.length, `no case covers ${defence}`).toBeGreaterThan(0);
-        const r = await runCli(['conformance', 'run', '--json', '--jobs', '4', '--timeout', '5000', '--impl', `${impl.cmd} --disable-defence ${defence}`]);
+        const r = await runCli(['conformance', 'run', '--json', '--jobs', '4', '--timeout', '20000', '--impl', `${impl.cmd} --disable-defence ${defence}`]);
         const { results, summary } = parseJsonRun(r.stdout);
         expect(results).toHaveLength(CASES.length);
         const failed = results.filter((x) => !x.passed);
