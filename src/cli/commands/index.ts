@@ -1,5 +1,6 @@
 import type { CliCommand } from '../command.js';
+import { benchCommand } from './bench.js';
 import { demoCommand } from './demo.js';
 
 /** Every subcommand of `attestflow`, in the order `--help` lists them. */
-export const commands: CliCommand[] = [demoCommand];
+export const commands: CliCommand[] = [demoCommand, benchCommand];
