@@ -10,6 +10,9 @@ import { UsageError } from '../errors.js';
 import type { AgentStatus } from './agent.js';
 import type { Metrics } from './metrics.js';
 
+/** Where `attestflow agent` serves status unless told otherwise (9464: the usual exporter range). */
+export const DEFAULT_STATUS_ADDRESS = '127.0.0.1:9464';
+
 /** Where a status endpoint listens. */
 export type StatusAddress = { readonly kind: 'tcp'; readonly host: string; readonly port: number } | { readonly kind: 'unix'; readonly path: string };
 
