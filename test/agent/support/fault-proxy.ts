@@ -36,7 +36,7 @@ export async function startFaultProxy(target: { host: string; port: number }, fr
     sockets.add(down);
     sockets.add(up);
     const pump = (from: Socket, to: Socket, dir: Direction): void => {
-      let buf = Buffer.alloc(0);
+      let buf: Buffer = Buffer.alloc(0);
       let index = 0;
       const held: Buffer[] = [];
       from.on('data', (chunk: Buffer) => {
