@@ -60,12 +60,14 @@ export function inNetns(ns: string, cmd: readonly string[]): string[] {
 const nodeIf = (prefix: NetnsPrefix): string => `${prefix}eth0`.slice(0, 15);
 
 /**
- * Creates the hub and one namespace per node, addresses 10.198.0.1, .2, ... on a /24.
+ * Creates the hub and one namespace per node. Addresses come from `addrs` (e.g. the policy's
+ * component addresses), else 10.198.0.1, .2, ... in order; all on one /24.
  * On failure everything made so far is removed before the error is thrown.
  */
-export async function createTopology(prefix: NetnsPrefix, names: readonly string[], id = String(process.pid)): Promise<Topology> {
+export async function createTopology(prefix: NetnsPrefix, names: readonly string[], id = String(process.pid), addrs: Readonly<Record<string, string>> = {}): Promise<Topology> {
   if (names.length === 0 || names.length > 200) throw new NetnsError(`need 1..200 nodes, got ${names.length}`);
   for (const n of names) if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(n)) throw new NetnsError(`bad node name ${JSON.stringify(n)}`);
+  for (const a of Object.values(addrs)) if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(a)) throw new NetnsError(`bad IPv4 address ${JSON.stringify(a)}`);
   const base = `${prefix}${id}`;
   const topo: Topology = { prefix, id, hub: `${base}-hub`, nodes: [], created: [] };
   const nodes: NetNode[] = [];
@@ -77,7 +79,7 @@ export async function createTopology(prefix: NetnsPrefix, names: readonly string
     await ip(['-n', topo.hub, 'link', 'add', bridge, 'type', 'bridge']);
     await ip(['-n', topo.hub, 'link', 'set', bridge, 'up']);
     for (const [i, name] of names.entries()) {
-      const node: NetNode = { name, ns: `${base}-${name}`, ifname: nodeIf(prefix), hubIf: `${prefix}p${i}`.slice(0, 15), addr: `10.198.0.${i + 1}` };
+      const node: NetNode = { name, ns: `${base}-${name}`, ifname: nodeIf(prefix), hubIf: `${prefix}p${i}`.slice(0, 15), addr: addrs[name] ?? `10.198.0.${i + 1}` };
       await ip(['netns', 'add', node.ns]);
       topo.created.push(node.ns);
       await ip(['-n', node.ns, 'link', 'set', 'lo', 'up']);
