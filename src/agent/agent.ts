@@ -159,12 +159,9 @@ export class Agent {
   /** Listens for inbound handshakes, then starts keying every edge this component initiates. */
   async start(): Promise<void> {
     if (this.state !== 'created') throw new AgentStateError(`agent ${this.component} cannot start: it is ${this.state}`);
+    await this.listen();
     this.state = 'running';
     this.startedAt = new Date();
-    this.listener = await this.keyer.listen({
-      established: (r) => this.onResponderResult(r),
-      failed: (reason, info) => this.onResponderFailure(reason, info),
-    });
     this.log.info('agent started', {
       listen: `${this.listener.endpoint.host}:${this.listener.endpoint.port}`,
       policyVersion: this.plan.policyVersion,
@@ -175,6 +172,21 @@ export class Agent {
     this.epochTimer.unref();
     for (const es of this.edges.values()) if (es.side === 'initiator') this.beginRound(es);
     this.updateEdgeGauge();
+  }
+
+  /**
+   * Starts accepting handshakes without initiating any (start() does this too). Separate so a
+   * cluster can bring every listener up before any node dials (the bootstrap bench).
+   */
+  async listen(): Promise<ListenHandle['endpoint']> {
+    if (this.listener === undefined) {
+      if (this.state !== 'created') throw new AgentStateError(`agent ${this.component} cannot listen: it is ${this.state}`);
+      this.listener = await this.keyer.listen({
+        established: (r) => this.onResponderResult(r),
+        failed: (reason, info) => this.onResponderFailure(reason, info),
+      });
+    }
+    return this.listener.endpoint;
   }
 
   /** Where this agent accepts handshakes (after {@link start}). */
@@ -244,12 +256,11 @@ export class Agent {
   /** Stops: no new handshakes, the listener closes, and every installed key is removed. */
   async stop(reason = 'stop requested'): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return;
-    const wasRunning = this.state === 'running';
     this.state = 'stopping';
     this.log.info('agent stopping', { reason });
     if (this.epochTimer) clearInterval(this.epochTimer);
     for (const es of this.edges.values()) this.cancelRound(es);
-    if (wasRunning && this.listener) await this.listener.close();
+    if (this.listener) await this.listener.close();
     for (const es of this.edges.values()) await this.removeAll(es, 'agent stopping');
     await this.kernelQueue;
     this.state = 'stopped';
