@@ -159,11 +159,11 @@ export class Agent {
   /** Listens for inbound handshakes, then starts keying every edge this component initiates. */
   async start(): Promise<void> {
     if (this.state !== 'created') throw new AgentStateError(`agent ${this.component} cannot start: it is ${this.state}`);
-    await this.listen();
+    const ep = await this.listen();
     this.state = 'running';
     this.startedAt = new Date();
     this.log.info('agent started', {
-      listen: `${this.listener.endpoint.host}:${this.listener.endpoint.port}`,
+      listen: `${ep.host}:${ep.port}`,
       policyVersion: this.plan.policyVersion,
       initiate: this.plan.initiate.map((e) => e.edge),
       accept: this.plan.accept.map((e) => e.edge),
