@@ -21,4 +21,10 @@ export interface SaInstall {
   readonly spi: number;
   readonly key: Uint8Array;
   readonly salt: Uint8Array;
+  /**
+   * Which end of the edge this node is: the initiator owns `flow.srcAddr` (it connects to
+   * `flow.dstPort`), the responder owns `flow.dstAddr` (it answers from `flow.dstPort`). The
+   * kernel needs it to know which packets an SA covers; the adapter refuses an SA without it.
+   */
+  readonly side?: 'initiator' | 'responder';
 }

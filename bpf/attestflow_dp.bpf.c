@@ -1,0 +1,731 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * attestflow data plane: per-edge ESP (RFC 4303, transport mode, IPv4) with AES-CCM (RFC 4309:
+ * 16-byte ICV, 3-byte salt, 8-byte explicit IV) in tc programs.
+ *
+ * The kernel exposes only ecb(aes) and cbc(aes) to BPF (bpf_crypto kfuncs), so CCM (RFC 3610) is
+ * built here from them: the CBC-MAC is the last block of cbc(aes) with a zero IV over B0 | B1 | P,
+ * and the CTR keystream is ecb(aes) over the counter blocks A0..An. Crypto needs linear memory, so
+ * every packet is copied into a per-CPU scratch buffer, processed there and written back.
+ *
+ * Egress seals flows on a policy edge; ingress opens ESP by SPI after a 64-packet anti-replay check
+ * and delivers it only when the inner flow is the SA's edge. Everything else IPv4 is dropped except
+ * the MAKE control port (its messages protect themselves) and non-IP frames such as ARP.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "dp_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* The bpf_crypto kfuncs (Linux 6.10+); libbpf-dev 1.1 headers predate them. */
+extern struct bpf_crypto_ctx *bpf_crypto_ctx_create(const struct bpf_crypto_params *params, __u32 params__sz,
+						    int *err) __ksym;
+extern void bpf_crypto_ctx_release(struct bpf_crypto_ctx *ctx) __ksym;
+extern int bpf_crypto_encrypt(struct bpf_crypto_ctx *ctx, const struct bpf_dynptr *src,
+			      const struct bpf_dynptr *dst, const struct bpf_dynptr *siv__nullable) __ksym;
+extern int bpf_dynptr_adjust(const struct bpf_dynptr *p, __u32 start, __u32 end) __ksym;
+
+#define TC_ACT_OK 0
+#define TC_ACT_SHOT 2
+#define ETH_HLEN 14
+#define ETH_P_IP 0x0800
+#define ETH_P_ARP 0x0806
+#define IPPROTO_ESP 50
+#define IP_OFF ETH_HLEN
+#define L4_OFF (ETH_HLEN + 20)
+
+struct dp_ctx_slot {
+	struct bpf_crypto_ctx __kptr *ecb;
+	struct bpf_crypto_ctx __kptr *cbc;
+};
+
+struct dp_scratch {
+	__u8 mac[DP_BUF]; /* B0 | B1 | payload (| tag once sealed) */
+	__u8 mac_out[DP_BUF];
+	__u8 ctr[DP_BUF]; /* A0 .. An */
+	__u8 ks[DP_BUF];  /* E(K, A0) .. E(K, An) */
+	__u8 iv[16];
+	__u8 tag[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct dp_sel);
+	__type(value, struct dp_sel_val);
+} dp_sel SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct dp_sa_key);
+	__type(value, struct dp_sa);
+} dp_sa SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct dp_ctx_slot);
+} dp_ctx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dp_cfg);
+} dp_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * DP_V_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} dp_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dp_scratch);
+} dp_scratch SEC(".maps");
+
+static __always_inline int verdict(__u32 dir, __u32 v, int act)
+{
+	__u32 idx = dir * DP_V_MAX + v;
+	__u64 *c = bpf_map_lookup_elem(&dp_counters, &idx);
+
+	if (c)
+		*c += 1; /* per-CPU slot: no atomics needed */
+	return act;
+}
+
+/* ---------------------------------------------------------------- CCM from ecb(aes) and cbc(aes) */
+
+struct ccm_params {
+	__u8 nonce[13];
+	__u8 nonce_len; /* 15 - l */
+	__u8 m;
+	__u8 l;
+	__u8 aad_len; /* 1..14: the associated data always fits in B1 */
+	__u8 aad[14];
+};
+
+/* Writes B0 and B1 into s->mac and A0..An into s->ctr for a payload of len bytes. */
+static __always_inline void ccm_blocks(struct dp_scratch *s, const struct ccm_params *p, __u32 len, __u32 nblocks)
+{
+	__u8 b0[16] = {};
+	__u8 a[16] = {};
+	__u32 i;
+
+	b0[0] = 0x40 | ((((__u32)p->m - 2) >> 1) << 3) | ((__u32)p->l - 1);
+	a[0] = p->l - 1;
+	/* The nonce bytes past nonce_len are zero (callers guarantee it): they belong to the length field. */
+	__builtin_memcpy(&b0[1], p->nonce, 13);
+	__builtin_memcpy(&a[1], p->nonce, 13);
+	/* len < 65536, so only the last two bytes of the length field can be non-zero. */
+	b0[14] = len >> 8;
+	b0[15] = len & 0xff;
+	__builtin_memcpy(&s->mac[0], b0, 16);
+
+	/* B1: 2-byte length and the associated data, zero beyond aad_len (callers guarantee it). */
+	s->mac[16] = 0;
+	s->mac[17] = p->aad_len;
+	__builtin_memcpy(&s->mac[18], p->aad, 14);
+
+	for (i = 0; i <= DP_MAX_BLOCKS; i++) {
+		__u32 o = i * 16;
+
+		if (i > nblocks)
+			break;
+		barrier_var(o); /* keep the bound the verifier must see on the offset itself */
+		if (o > DP_BUF - 16)
+			break;
+		__builtin_memcpy(&s->ctr[o], a, 14);
+		s->ctr[o + 14] = i >> 8;
+		s->ctr[o + 15] = i & 0xff;
+	}
+}
+
+/* Zeroes the bytes after the payload up to the next block boundary (CBC-MAC padding). */
+static __always_inline void ccm_zero_tail(struct dp_scratch *s, __u32 len)
+{
+	__u32 off = 32 + len;
+
+	barrier_var(off); /* the compiler may drop this check as implied; the verifier cannot */
+	if (off > DP_BUF - 16)
+		return;
+	__builtin_memset(&s->mac[off], 0, 16);
+}
+
+static __always_inline int aes_run(struct bpf_crypto_ctx *c, __u8 *src, __u8 *dst, __u32 src_cap, __u32 n,
+				   struct dp_scratch *s, int with_iv)
+{
+	struct bpf_dynptr ps, pd, pi;
+
+	bpf_dynptr_from_mem(src, src_cap, 0, &ps);
+	bpf_dynptr_from_mem(dst, src_cap, 0, &pd);
+	if (bpf_dynptr_adjust(&ps, 0, n) || bpf_dynptr_adjust(&pd, 0, n))
+		return -1;
+	if (!with_iv)
+		return bpf_crypto_encrypt(c, &ps, &pd, NULL);
+	__builtin_memset(s->iv, 0, 16);
+	bpf_dynptr_from_mem(s->iv, 16, 0, &pi);
+	return bpf_crypto_encrypt(c, &ps, &pd, &pi);
+}
+
+/* XORs the keystream (from A1) into the payload in place, in 8-byte words. */
+static __always_inline void ccm_xor(struct dp_scratch *s, __u32 len)
+{
+	__u32 i;
+
+	for (i = 0; i < (DP_MAX_PT + 7) / 8; i++) {
+		__u32 o = i * 8;
+
+		if (o >= len)
+			break;
+		barrier_var(o);
+		if (o > DP_MAX_PT)
+			break;
+		*(__u64 *)&s->mac[32 + o] ^= *(__u64 *)&s->ks[16 + o];
+	}
+}
+
+/*
+ * Encrypt: s->mac[32..32+len) plaintext -> ciphertext, followed by the m-byte tag.
+ * Decrypt: s->mac[32..32+len) ciphertext -> plaintext, the expected tag in s->tag.
+ * Returns 0, or a negative error from the kernel's AES.
+ */
+static __always_inline int ccm(struct dp_scratch *s, struct dp_ctx_slot *cs, const struct ccm_params *p, __u32 len,
+			       int decrypt)
+{
+	struct bpf_crypto_ctx *ecb = cs->ecb, *cbc = cs->cbc;
+	__u32 nb = (len + 15) / 16, i, maclen;
+	__u64 t0, t1;
+	int err;
+
+	if (!ecb || !cbc)
+		return -2;
+	if (len > DP_MAX_PT || nb > DP_MAX_BLOCKS)
+		return -3;
+	ccm_blocks(s, p, len, nb);
+	err = aes_run(ecb, s->ctr, s->ks, DP_BUF, (nb + 1) * 16, s, 0);
+	if (err)
+		return err;
+	if (decrypt)
+		ccm_xor(s, len);
+	ccm_zero_tail(s, len);
+	maclen = 32 + nb * 16;
+	err = aes_run(cbc, s->mac, s->mac_out, DP_BUF, maclen, s, 1);
+	if (err)
+		return err;
+	/* T xor S0: the tag. */
+	i = maclen - 16;
+	barrier_var(i);
+	if (i > DP_BUF - 16)
+		return -3;
+	t0 = *(__u64 *)&s->mac_out[i] ^ *(__u64 *)&s->ks[0];
+	t1 = *(__u64 *)&s->mac_out[i + 8] ^ *(__u64 *)&s->ks[8];
+	if (decrypt) {
+		*(__u64 *)&s->tag[0] = t0;
+		*(__u64 *)&s->tag[8] = t1;
+		return 0;
+	}
+	ccm_xor(s, len);
+	i = 32 + len;
+	barrier_var(i);
+	if (i > DP_BUF - 16)
+		return -3;
+	*(__u64 *)&s->mac[i] = t0;
+	*(__u64 *)&s->mac[i + 8] = t1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- packet helpers */
+
+static __always_inline __u16 ip_csum(struct iphdr *ip)
+{
+	__u32 sum = 0;
+	__u16 *w = (__u16 *)ip;
+	int i;
+
+	ip->check = 0;
+#pragma unroll
+	for (i = 0; i < 10; i++)
+		sum += w[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+struct pkt {
+	struct iphdr ip;
+	__u16 sport;
+	__u16 dport;
+};
+
+/* Parses Ethernet + IPv4 (+ ports for TCP/UDP). Returns -1 for non-IPv4 (caller decides), or a verdict. */
+static __always_inline int parse(struct __sk_buff *skb, struct pkt *k, __u32 dir, int *act)
+{
+	__u16 ports[2];
+
+	if (skb->protocol != bpf_htons(ETH_P_IP)) {
+		if (skb->protocol == bpf_htons(ETH_P_ARP)) {
+			*act = verdict(dir, DP_V_PASS_NONIP, TC_ACT_OK);
+			return 1;
+		}
+		*act = verdict(dir, DP_V_DENY, TC_ACT_SHOT);
+		return 1;
+	}
+	if (bpf_skb_load_bytes(skb, IP_OFF, &k->ip, sizeof(k->ip)) || k->ip.version != 4 || k->ip.ihl != 5 ||
+	    bpf_ntohs(k->ip.tot_len) < 20 || skb->len < ETH_HLEN + bpf_ntohs(k->ip.tot_len)) {
+		*act = verdict(dir, DP_V_MALFORMED, TC_ACT_SHOT);
+		return 1;
+	}
+	if (k->ip.frag_off & bpf_htons(0x3fff)) {
+		*act = verdict(dir, DP_V_FRAG, TC_ACT_SHOT);
+		return 1;
+	}
+	k->sport = k->dport = 0;
+	if (k->ip.protocol == IPPROTO_TCP || k->ip.protocol == IPPROTO_UDP) {
+		if (bpf_skb_load_bytes(skb, L4_OFF, ports, sizeof(ports))) {
+			*act = verdict(dir, DP_V_MALFORMED, TC_ACT_SHOT);
+			return 1;
+		}
+		k->sport = bpf_ntohs(ports[0]);
+		k->dport = bpf_ntohs(ports[1]);
+	}
+	return 0;
+}
+
+static __always_inline struct dp_sel_val *sel_lookup(const struct pkt *k)
+{
+	struct dp_sel sel = {};
+	struct dp_sel_val *v;
+
+	sel.saddr = k->ip.saddr;
+	sel.daddr = k->ip.daddr;
+	sel.proto = k->ip.protocol;
+	sel.port_kind = DP_PORT_DST;
+	sel.port = k->dport;
+	v = bpf_map_lookup_elem(&dp_sel, &sel);
+	if (v)
+		return v;
+	sel.port_kind = DP_PORT_SRC;
+	sel.port = k->sport;
+	return bpf_map_lookup_elem(&dp_sel, &sel);
+}
+
+static __always_inline int is_ctrl(const struct pkt *k)
+{
+	__u32 zero = 0;
+	struct dp_cfg *cfg = bpf_map_lookup_elem(&dp_cfg, &zero);
+
+	if (!cfg || !cfg->ctrl_port)
+		return 0;
+	if (k->ip.protocol != IPPROTO_TCP && k->ip.protocol != IPPROTO_UDP)
+		return 0;
+	return k->sport == cfg->ctrl_port || k->dport == cfg->ctrl_port;
+}
+
+static __always_inline void esp_params(struct ccm_params *p, const struct dp_sa *sa, __u32 spi_be, __u32 seq_be,
+				       __u64 iv)
+{
+	p->nonce_len = 11;
+	p->m = DP_ICV;
+	p->l = 4;
+	p->aad_len = 8;
+	p->nonce[0] = sa->salt[0];
+	p->nonce[1] = sa->salt[1];
+	p->nonce[2] = sa->salt[2];
+	__builtin_memcpy(&p->nonce[3], &iv, 8);
+	__builtin_memcpy(&p->aad[0], &spi_be, 4);
+	__builtin_memcpy(&p->aad[4], &seq_be, 4);
+}
+
+/* ---------------------------------------------------------------- egress: seal */
+
+static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, __u32 spi)
+{
+	struct dp_sa_key sk = { .spi = spi, .dir = DP_DIR_OUT };
+	struct ccm_params p = {};
+	struct dp_ctx_slot *cs;
+	struct dp_scratch *s;
+	struct dp_sa *sa;
+	__u32 zero = 0, len, pad, plen, spi_be, seq_be, i, slot;
+	__u64 seq, iv;
+	__u8 nh = k->ip.protocol;
+
+	sa = bpf_map_lookup_elem(&dp_sa, &sk);
+	if (!sa)
+		return verdict(DP_DIR_OUT, DP_V_NO_SA, TC_ACT_SHOT);
+	if (skb->gso_size)
+		return verdict(DP_DIR_OUT, DP_V_GSO, TC_ACT_SHOT);
+	len = bpf_ntohs(k->ip.tot_len) - 20;
+	pad = (4 - ((len + 2) & 3)) & 3;
+	plen = len + pad + 2;
+	if (len == 0 || plen > DP_MAX_PT)
+		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
+	slot = sa->slot;
+	cs = bpf_map_lookup_elem(&dp_ctx, &slot);
+	s = bpf_map_lookup_elem(&dp_scratch, &zero);
+	if (!cs || !s)
+		return verdict(DP_DIR_OUT, DP_V_NO_KEY, TC_ACT_SHOT);
+
+	seq = __sync_fetch_and_add(&sa->seq, 1) + 1;
+	if (seq > 0xffffffffULL) /* 32-bit sequence numbers must never wrap: rekey first */
+		return verdict(DP_DIR_OUT, DP_V_SEQ_EXHAUSTED, TC_ACT_SHOT);
+
+	/* Plaintext and the ESP trailer (pad bytes 1, 2, 3, pad length, next header). */
+	len &= 0x7ff;
+	if (len == 0 || len > DP_MAX_PT)
+		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
+	if (bpf_skb_load_bytes(skb, L4_OFF, &s->mac[32], len))
+		return verdict(DP_DIR_OUT, DP_V_MALFORMED, TC_ACT_SHOT);
+	i = 32 + len;
+	if (i > DP_BUF - 8)
+		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
+	s->mac[i] = 1;
+	s->mac[i + 1] = 2;
+	s->mac[i + 2] = 3;
+	s->mac[i + pad] = pad;
+	s->mac[i + pad + 1] = nh;
+
+	spi_be = bpf_htonl(spi);
+	seq_be = bpf_htonl((__u32)seq);
+	iv = bpf_cpu_to_be64(seq); /* the explicit IV is the 64-bit counter: unique per key */
+	esp_params(&p, sa, spi_be, seq_be, iv);
+	if (ccm(s, cs, &p, plen, 0))
+		return verdict(DP_DIR_OUT, DP_V_CRYPTO_ERR, TC_ACT_SHOT);
+
+	/* B1 is spent: put the ESP header right before the ciphertext and write it all at once. */
+	__builtin_memcpy(&s->mac[16], &spi_be, 4);
+	__builtin_memcpy(&s->mac[20], &seq_be, 4);
+	__builtin_memcpy(&s->mac[24], &iv, 8);
+
+	if (bpf_skb_adjust_room(skb, DP_ESP_HDR, BPF_ADJ_ROOM_NET, 0) ||
+	    bpf_skb_change_tail(skb, L4_OFF + DP_ESP_HDR + plen + DP_ICV, 0))
+		return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
+	plen &= 0x7ff;
+	if (plen > DP_MAX_PT)
+		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
+	if (bpf_skb_store_bytes(skb, L4_OFF, &s->mac[16], DP_ESP_HDR + plen + DP_ICV, 0))
+		return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
+	k->ip.tot_len = bpf_htons(20 + DP_ESP_HDR + plen + DP_ICV);
+	k->ip.protocol = IPPROTO_ESP;
+	k->ip.check = ip_csum(&k->ip);
+	if (bpf_skb_store_bytes(skb, IP_OFF, &k->ip, sizeof(k->ip), 0))
+		return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
+	return verdict(DP_DIR_OUT, DP_V_SEALED, TC_ACT_OK);
+}
+
+SEC("tc")
+int dp_egress(struct __sk_buff *skb)
+{
+	struct dp_sel_val *v;
+	struct pkt k;
+	int act;
+
+	if (parse(skb, &k, DP_DIR_OUT, &act))
+		return act;
+	if (is_ctrl(&k))
+		return verdict(DP_DIR_OUT, DP_V_PASS_CTRL, TC_ACT_OK);
+	v = sel_lookup(&k);
+	if (!v || v->dir != DP_DIR_OUT)
+		return verdict(DP_DIR_OUT, DP_V_DENY, TC_ACT_SHOT);
+	if (!v->out_spi)
+		return verdict(DP_DIR_OUT, DP_V_NO_SA, TC_ACT_SHOT);
+	return seal(skb, &k, v->out_spi);
+}
+
+/* ---------------------------------------------------------------- ingress: open */
+
+/* RFC 4303 appendix A2 window check; 0: fresh, else the verdict. */
+static __always_inline int replay_check(__u64 top, __u64 bitmap, __u64 seq)
+{
+	__u64 diff;
+
+	if (seq == 0)
+		return DP_V_OUT_OF_WINDOW;
+	if (seq > top)
+		return 0;
+	diff = top - seq;
+	if (diff >= 64)
+		return DP_V_OUT_OF_WINDOW;
+	if (bitmap & (1ULL << diff))
+		return DP_V_REPLAY;
+	return 0;
+}
+
+static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
+{
+	struct dp_sa_key sk = { .dir = DP_DIR_IN };
+	struct ccm_params p = {};
+	struct dp_ctx_slot *cs;
+	struct dp_scratch *s;
+	struct dp_sa *sa;
+	__u32 hdr[4], zero = 0, plen, len, slot, i;
+	__u64 seq, iv, d0, d1;
+	__u8 padlen, nh;
+	__u16 ports[2];
+	int v;
+
+	if (bpf_skb_load_bytes(skb, L4_OFF, hdr, sizeof(hdr)))
+		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
+	sk.spi = bpf_ntohl(hdr[0]);
+	seq = bpf_ntohl(hdr[1]);
+	__builtin_memcpy(&iv, &hdr[2], 8);
+	sa = bpf_map_lookup_elem(&dp_sa, &sk);
+	if (!sa)
+		return verdict(DP_DIR_IN, DP_V_NO_SA, TC_ACT_SHOT);
+	v = replay_check(sa->seq, sa->bitmap, seq);
+	if (v)
+		return verdict(DP_DIR_IN, v, TC_ACT_SHOT);
+
+	len = bpf_ntohs(k->ip.tot_len);
+	if (len < 20 + DP_ESP_HDR + DP_ICV + 4)
+		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
+	plen = len - 20 - DP_ESP_HDR - DP_ICV;
+	if (plen & 3)
+		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
+	plen &= 0x7ff;
+	if (plen < 4 || plen > DP_MAX_PT)
+		return verdict(DP_DIR_IN, DP_V_TOO_BIG, TC_ACT_SHOT);
+	slot = sa->slot;
+	cs = bpf_map_lookup_elem(&dp_ctx, &slot);
+	s = bpf_map_lookup_elem(&dp_scratch, &zero);
+	if (!cs || !s)
+		return verdict(DP_DIR_IN, DP_V_NO_KEY, TC_ACT_SHOT);
+	if (bpf_skb_load_bytes(skb, L4_OFF + DP_ESP_HDR, &s->mac[32], plen) ||
+	    bpf_skb_load_bytes(skb, L4_OFF + DP_ESP_HDR + plen, &s->mac_out[0], DP_ICV))
+		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
+	/* mac_out[0..16) holds the received ICV until ccm() overwrites mac_out: keep it on the stack. */
+	d0 = *(__u64 *)&s->mac_out[0];
+	d1 = *(__u64 *)&s->mac_out[8];
+
+	esp_params(&p, sa, hdr[0], hdr[1], iv);
+	if (ccm(s, cs, &p, plen, 1))
+		return verdict(DP_DIR_IN, DP_V_CRYPTO_ERR, TC_ACT_SHOT);
+	if (((d0 ^ *(__u64 *)&s->tag[0]) | (d1 ^ *(__u64 *)&s->tag[8])) != 0)
+		return verdict(DP_DIR_IN, DP_V_AUTH_FAIL, TC_ACT_SHOT);
+
+	/* Authentic. Trailer, then the inner flow must be exactly this SA's edge. */
+	i = 32 + plen - 2;
+	if (i > DP_BUF - 2)
+		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
+	padlen = s->mac[i];
+	nh = s->mac[i + 1];
+	if (padlen + 2 > plen)
+		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
+	len = plen - 2 - padlen;
+	if ((nh != IPPROTO_TCP && nh != IPPROTO_UDP) || len < 8)
+		return verdict(DP_DIR_IN, DP_V_WRONG_EDGE, TC_ACT_SHOT);
+	__builtin_memcpy(ports, &s->mac[32], 4);
+	k->sport = bpf_ntohs(ports[0]);
+	k->dport = bpf_ntohs(ports[1]);
+	if (sa->inner.saddr != k->ip.saddr || sa->inner.daddr != k->ip.daddr || sa->inner.proto != nh ||
+	    sa->inner.port != (sa->inner.port_kind == DP_PORT_DST ? k->dport : k->sport))
+		return verdict(DP_DIR_IN, DP_V_WRONG_EDGE, TC_ACT_SHOT);
+
+	/* Commit to the window only now, under the lock, re-checking against concurrent packets. */
+	bpf_spin_lock(&sa->lock);
+	v = replay_check(sa->seq, sa->bitmap, seq);
+	if (!v) {
+		if (seq > sa->seq) {
+			__u64 shift = seq - sa->seq;
+
+			sa->bitmap = shift >= 64 ? 1 : (sa->bitmap << shift) | 1;
+			sa->seq = seq;
+		} else {
+			sa->bitmap |= 1ULL << (sa->seq - seq);
+		}
+	}
+	bpf_spin_unlock(&sa->lock);
+	if (v)
+		return verdict(DP_DIR_IN, v, TC_ACT_SHOT);
+
+	/* Plaintext over the ciphertext, drop the ESP header, trim trailer and ICV. */
+	len &= 0x7ff;
+	if (len > DP_MAX_PT || len == 0)
+		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
+	if (bpf_skb_store_bytes(skb, L4_OFF + DP_ESP_HDR, &s->mac[32], len, 0) ||
+	    bpf_skb_adjust_room(skb, -DP_ESP_HDR, BPF_ADJ_ROOM_NET, 0) ||
+	    bpf_skb_change_tail(skb, L4_OFF + len, 0))
+		return verdict(DP_DIR_IN, DP_V_ADJUST_ERR, TC_ACT_SHOT);
+	k->ip.tot_len = bpf_htons(20 + len);
+	k->ip.protocol = nh;
+	k->ip.check = ip_csum(&k->ip);
+	if (bpf_skb_store_bytes(skb, IP_OFF, &k->ip, sizeof(k->ip), 0))
+		return verdict(DP_DIR_IN, DP_V_ADJUST_ERR, TC_ACT_SHOT);
+	return verdict(DP_DIR_IN, DP_V_OPENED, TC_ACT_OK);
+}
+
+SEC("tc")
+int dp_ingress(struct __sk_buff *skb)
+{
+	struct dp_sel_val *v;
+	struct pkt k;
+	int act;
+
+	if (parse(skb, &k, DP_DIR_IN, &act))
+		return act;
+	if (k.ip.protocol == IPPROTO_ESP)
+		return open(skb, &k);
+	if (is_ctrl(&k))
+		return verdict(DP_DIR_IN, DP_V_PASS_CTRL, TC_ACT_OK);
+	v = sel_lookup(&k);
+	if (v)
+		return verdict(DP_DIR_IN, DP_V_PLAINTEXT_ON_EDGE, TC_ACT_SHOT);
+	return verdict(DP_DIR_IN, DP_V_DENY, TC_ACT_SHOT);
+}
+
+/* ---------------------------------------------------------------- crypto contexts (SYSCALL) */
+
+SEC("syscall")
+int dp_ctx_set(struct dp_ctx_req *req)
+{
+	struct bpf_crypto_params params = {
+		.type = "skcipher",
+	};
+	struct bpf_crypto_ctx *ecb = NULL, *cbc = NULL, *old;
+	struct dp_ctx_slot *cs;
+	__u32 slot = req->slot;
+	int err = 0;
+
+	cs = bpf_map_lookup_elem(&dp_ctx, &slot);
+	if (!cs) {
+		req->err = -22;
+		return 0;
+	}
+	if (req->op == 1) {
+		if (req->key_len != 16 && req->key_len != 24 && req->key_len != 32) {
+			req->err = -22;
+			return 0;
+		}
+		params.key_len = req->key_len;
+		__builtin_memcpy(params.key, req->key, 32);
+		__builtin_memcpy(params.algo, "ecb(aes)", 9);
+		ecb = bpf_crypto_ctx_create(&params, sizeof(params), &err);
+		if (!ecb) {
+			req->err = err ? err : -12;
+			return 0;
+		}
+		__builtin_memcpy(params.algo, "cbc(aes)", 9);
+		cbc = bpf_crypto_ctx_create(&params, sizeof(params), &err);
+		__builtin_memset(params.key, 0, sizeof(params.key));
+		if (!cbc) {
+			bpf_crypto_ctx_release(ecb);
+			req->err = err ? err : -12;
+			return 0;
+		}
+	}
+	/* Swap both in (or out, when clearing) and release whatever was there: no key stays behind. */
+	old = bpf_kptr_xchg(&cs->ecb, ecb);
+	if (old)
+		bpf_crypto_ctx_release(old);
+	old = bpf_kptr_xchg(&cs->cbc, cbc);
+	if (old)
+		bpf_crypto_ctx_release(old);
+	req->err = 0;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- test and benchmark programs */
+
+/* CCM known answers (RFC 3610 packets) through the same ccm() the ESP path uses. */
+SEC("tc")
+int dp_ccm_kat(struct __sk_buff *skb)
+{
+	struct dp_kat_hdr h;
+	struct ccm_params p = {};
+	struct dp_ctx_slot *cs;
+	struct dp_scratch *s;
+	__u32 zero = 0, slot, len;
+	__u64 d0 = 0, d1 = 0;
+
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, &h, sizeof(h)))
+		return -1;
+	len = h.len & 0x7ff;
+	if (len > DP_MAX_PT || len == 0 || h.m < 4 || h.m > 16 || (h.m & 1) || h.l < 2 || h.l > 4 ||
+	    h.aad_len == 0 || h.aad_len > 14)
+		return -22;
+	slot = h.slot;
+	cs = bpf_map_lookup_elem(&dp_ctx, &slot);
+	s = bpf_map_lookup_elem(&dp_scratch, &zero);
+	if (!cs || !s)
+		return -2;
+	/* The request must zero-fill nonce and aad beyond their lengths; enforce it rather than trust. */
+	__builtin_memcpy(p.nonce, h.nonce, 13);
+	__builtin_memcpy(p.aad, h.aad, 14);
+	if (h.l >= 3 && p.nonce[12])
+		return -22;
+	if (h.l >= 4 && p.nonce[11])
+		return -22;
+	p.nonce_len = 15 - h.l;
+	p.m = h.m;
+	p.l = h.l;
+	p.aad_len = h.aad_len;
+	if (bpf_skb_load_bytes(skb, ETH_HLEN + sizeof(h), &s->mac[32], len))
+		return -5;
+	if (h.decrypt) {
+		if (bpf_skb_load_bytes(skb, ETH_HLEN + sizeof(h) + len, &s->mac_out[0], 16))
+			return -5;
+		d0 = *(__u64 *)&s->mac_out[0];
+		d1 = *(__u64 *)&s->mac_out[8];
+	}
+	if (ccm(s, cs, &p, len, h.decrypt))
+		return -3;
+	if (h.decrypt) {
+		/* Compare the first m bytes of the tag. */
+		__u64 m0 = h.m >= 8 ? ~0ULL : (1ULL << (h.m * 8)) - 1;
+		__u64 m1 = h.m <= 8 ? 0 : (h.m == 16 ? ~0ULL : (1ULL << ((h.m - 8) * 8)) - 1);
+
+		if (bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(h), &s->mac[32], len, 0))
+			return -5;
+		return (((d0 ^ *(__u64 *)&s->tag[0]) & m0) | ((d1 ^ *(__u64 *)&s->tag[8]) & m1)) ? 1 : 0;
+	}
+	if (bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(h), &s->mac[32], len + 16, 0))
+		return -5;
+	return 0;
+}
+
+/*
+ * The baseline for `bench dataplane`: exactly the kernel AES work CCM needs for a packet of this
+ * size (ECB over the counter blocks, CBC over B0 | B1 | payload), with no packet handling around it.
+ */
+SEC("tc")
+int dp_bench_aes(struct __sk_buff *skb)
+{
+	struct dp_ctx_slot *cs;
+	struct dp_scratch *s;
+	struct dp_cfg *cfg;
+	__u32 zero = 0, slot, len, plen, nb;
+
+	cfg = bpf_map_lookup_elem(&dp_cfg, &zero);
+	if (!cfg)
+		return -1;
+	slot = cfg->bench_slot;
+	cs = bpf_map_lookup_elem(&dp_ctx, &slot);
+	s = bpf_map_lookup_elem(&dp_scratch, &zero);
+	if (!cs || !s)
+		return -2;
+	/* Same ciphertext length as seal() gives an IPv4 packet of this size. */
+	if (skb->len < L4_OFF + 1)
+		return -22;
+	len = skb->len - L4_OFF;
+	plen = len + ((4 - ((len + 2) & 3)) & 3) + 2;
+	if (plen > DP_MAX_PT)
+		return -22;
+	nb = (plen + 15) / 16;
+	struct bpf_crypto_ctx *ecb = cs->ecb, *cbc = cs->cbc;
+
+	if (!ecb || !cbc)
+		return -2;
+	if (aes_run(ecb, s->ctr, s->ks, DP_BUF, (nb + 1) * 16, s, 0))
+		return -3;
+	if (aes_run(cbc, s->mac, s->mac_out, DP_BUF, 32 + nb * 16, s, 1))
+		return -3;
+	return 0;
+}

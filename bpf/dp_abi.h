@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * The layout of every map the attestflow data plane shares with user space. src/dataplane/abi.ts
+ * mirrors these structs byte for byte; a test compares the sizes the kernel reports for the loaded
+ * maps against that mirror, so a drift between the two fails loudly.
+ * Addresses are IPv4 in network byte order; ports and everything else in host byte order.
+ */
+#ifndef AF_DP_ABI_H
+#define AF_DP_ABI_H
+
+/* Largest ESP ciphertext (payload + trailer) handled: a 1500-byte MTU minus IP and ESP overhead. */
+#define DP_MAX_PT 1448
+/* Scratch buffer: B0 | B1 | payload rounded up to a block, plus a block of slack for the tag. */
+#define DP_BUF (32 + DP_MAX_PT + 32)
+#define DP_MAX_BLOCKS ((DP_MAX_PT + 15) / 16)
+#define DP_SLOTS 256
+#define DP_ICV 16
+#define DP_ESP_HDR 16 /* SPI, sequence number, explicit IV */
+
+#define DP_DIR_OUT 0
+#define DP_DIR_IN 1
+
+#define DP_PORT_DST 0
+#define DP_PORT_SRC 1
+
+/* A flow selector as seen in one packet on this node. */
+struct dp_sel {
+	__u32 saddr;
+	__u32 daddr;
+	__u8 proto;
+	__u8 port_kind; /* DP_PORT_DST: match the destination port; DP_PORT_SRC: the source port */
+	__u16 port;
+	__u32 pad;
+};
+
+/* What a selector means: a policy edge, sealed with out_spi (out) or expected as ESP (in). */
+struct dp_sel_val {
+	__u32 edge_id;
+	__u32 dir;
+	__u32 out_spi; /* 0: no outbound SA installed yet (traffic is dropped, never sent in clear) */
+	__u32 pad;
+};
+
+struct dp_sa_key {
+	__u32 spi;
+	__u32 dir;
+};
+
+struct dp_sa {
+	struct bpf_spin_lock lock; /* guards seq and bitmap of inbound SAs */
+	__u32 edge_id;
+	__u32 slot;  /* crypto context slot in dp_ctx */
+	__u32 epoch;
+	__u8 salt[4]; /* 3 bytes used (RFC 4309 section 4) */
+	__u32 pad;
+	__u64 seq;    /* out: last sequence number used; in: highest accepted */
+	__u64 bitmap; /* in: anti-replay window, bit i = seq (top - i) seen */
+	struct dp_sel inner; /* in: the only inner flow this SA may deliver */
+};
+
+struct dp_cfg {
+	__u16 ctrl_port; /* the MAKE control port: the only plaintext exception (0: none) */
+	__u16 pad;
+	__u32 bench_slot; /* crypto slot used by the raw-AES baseline program */
+};
+
+/* Argument of the SYSCALL program that creates or clears a slot's crypto contexts. */
+struct dp_ctx_req {
+	__u32 slot;
+	__u32 op; /* 1: set key, 0: clear */
+	__u8 key[32];
+	__u32 key_len;
+	__s32 err;
+};
+
+/* Verdicts, counted per direction at index dir * DP_V_MAX + verdict. */
+enum dp_verdict {
+	DP_V_PASS_NONIP = 0,
+	DP_V_PASS_CTRL,
+	DP_V_SEALED,
+	DP_V_OPENED,
+	DP_V_DENY,
+	DP_V_PLAINTEXT_ON_EDGE,
+	DP_V_NO_SA,
+	DP_V_NO_KEY,
+	DP_V_REPLAY,
+	DP_V_OUT_OF_WINDOW,
+	DP_V_AUTH_FAIL,
+	DP_V_WRONG_EDGE,
+	DP_V_MALFORMED,
+	DP_V_TOO_BIG,
+	DP_V_GSO,
+	DP_V_FRAG,
+	DP_V_SEQ_EXHAUSTED,
+	DP_V_CRYPTO_ERR,
+	DP_V_ADJUST_ERR,
+	DP_V_MAX = 32,
+};
+
+/* Header of a CCM known-answer request (test program dp_ccm_kat), after a 14-byte Ethernet header. */
+struct dp_kat_hdr {
+	__u8 slot;
+	__u8 m;       /* tag length */
+	__u8 l;       /* length-field size, nonce is 15 - l bytes */
+	__u8 aad_len; /* 1..14 */
+	__u16 len;    /* payload length */
+	__u8 decrypt; /* 0: data -> ciphertext || tag; 1: ciphertext || tag -> data, retval 0 iff tag ok */
+	__u8 pad;
+	__u8 nonce[13];
+	__u8 aad[14];
+	__u8 pad2[5];
+};
+
+#endif
