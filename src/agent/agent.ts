@@ -144,8 +144,8 @@ export class Agent {
     defineMetrics(this.metrics);
     if (this.keys.counters) {
       const counters = this.keys.counters.bind(this.keys);
-      this.metrics.collect(M.packets, 'counter', 'Data-plane packets by verdict', async () =>
-        Object.entries(await counters()).map(([verdict, value]) => ({ name: M.packets, labels: { verdict }, value })),
+      this.metrics.collect(M.packets, 'counter', 'Data-plane packets by direction and verdict', async () =>
+        (await counters()).map((c) => ({ name: M.packets, labels: { direction: c.direction, verdict: c.verdict }, value: c.value })),
       );
     }
     this.metrics.set(M.version, {}, opts.plan.policyVersion);
@@ -571,7 +571,7 @@ export class Agent {
 export function sasFor(side: EdgeSide, keys: EdgeKeys, flow: PlannedEdge['flow'] & object): SaInstall[] {
   const [out, inn] = side === 'initiator' ? [keys.initiatorToResponder, keys.responderToInitiator] : [keys.responderToInitiator, keys.initiatorToResponder];
   return [
-    { flow, direction: 'in', epoch: keys.epoch, spi: inn.spi, key: inn.key, salt: inn.salt },
-    { flow, direction: 'out', epoch: keys.epoch, spi: out.spi, key: out.key, salt: out.salt },
+    { flow, direction: 'in', epoch: keys.epoch, spi: inn.spi, key: inn.key, salt: inn.salt, side },
+    { flow, direction: 'out', epoch: keys.epoch, spi: out.spi, key: out.key, salt: out.salt, side },
   ];
 }

@@ -75,8 +75,15 @@ export interface Keyer {
 export interface KeySink {
   install(sa: SaInstall): Promise<void>;
   remove(sa: Pick<SaInstall, 'flow' | 'direction' | 'epoch' | 'spi'>): Promise<void>;
-  /** Packet counters by verdict, when the sink has any. */
-  counters?(): Promise<Readonly<Record<string, number>>>;
+  /** Packet counters by direction and verdict, when the sink has any. */
+  counters?(): Promise<readonly PacketCount[]>;
+}
+
+/** One data-plane packet counter. */
+export interface PacketCount {
+  readonly direction: 'in' | 'out';
+  readonly verdict: string;
+  readonly value: number;
 }
 
 /** Fetches a released secret from its holder over a verified session. */

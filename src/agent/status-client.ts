@@ -48,7 +48,9 @@ export async function fetchStatus(at: StatusAddress, timeoutMs = 2_000): Promise
     throw new StatusUnavailableError(at, 'the /status answer is not an agent status');
   }
   const packets: Record<string, number> = {};
-  for (const r of parsePrometheus(metricsText)) if (r.name === 'attestflow_packets_total' && r.labels.verdict) packets[r.labels.verdict] = r.value;
+  for (const r of parsePrometheus(metricsText)) {
+    if (r.name === 'attestflow_packets_total' && r.labels.verdict) packets[`${r.labels.direction ?? '?'}.${r.labels.verdict}`] = r.value;
+  }
   return { ...status, packets };
 }
 

@@ -112,8 +112,8 @@ describe('status endpoint', () => {
   metrics.define('attestflow_keys_installed', 'gauge', 'k');
   metrics.set('attestflow_keys_installed', {}, 2);
   metrics.collect('attestflow_packets_total', 'counter', 'p', async () => [
-    { name: 'attestflow_packets_total', labels: { verdict: 'pass-esp' }, value: 10 },
-    { name: 'attestflow_packets_total', labels: { verdict: 'drop-policy' }, value: 4 },
+    { name: 'attestflow_packets_total', labels: { direction: 'in', verdict: 'pass-esp' }, value: 10 },
+    { name: 'attestflow_packets_total', labels: { direction: 'in', verdict: 'drop-policy' }, value: 4 },
   ]);
 
   for (const addr of ['127.0.0.1:0', `unix:${join(dir, 's.sock')}`]) {
@@ -122,12 +122,12 @@ describe('status endpoint', () => {
       try {
         const got = await fetchStatus(srv.address);
         expect(got.component).toBe('ingest');
-        expect(got.packets).toEqual({ 'pass-esp': 10, 'drop-policy': 4 });
+        expect(got.packets).toEqual({ "in.pass-esp": 10, "in.drop-policy": 4 });
         const text = formatStatus(got);
         expect(text).toMatch(/component ingest\s+\(running, policy v3, MAKE on 10\.198\.0\.1:7443\)/);
         expect(text).toMatch(/1\/2 keyed/);
         expect(text).toMatch(/report->ingest\s+responder\s+backoff\s+last error make\.measurement, 3 attempts/);
-        expect(text).toMatch(/packets\s+pass-esp=10\s+drop-policy=4/);
+        expect(text).toMatch(/packets\s+in.pass-esp=10\s+in.drop-policy=4/);
       } finally {
         await srv.close();
       }
