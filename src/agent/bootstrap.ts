@@ -7,7 +7,11 @@ import { performance } from 'node:perf_hooks';
 import { Agent } from './agent.js';
 import { silentLogger } from './log.js';
 import { MemoryKeySink } from './memory-keys.js';
+import type { CryptoProvider } from '../crypto/index.js';
 import { AgentError } from './errors.js';
+import { MakeTcpKeyer } from './make-keyer.js';
+import { SimWorld } from './sim-world.js';
+import { verifiersFor } from './sim-tee.js';
 import type { AgentPlan, Endpoint, Keyer, PlannedEdge } from './ports.js';
 
 /** The published figure to beat: a 100-node cluster initialized in under 1.5 s (on 100 machines). */
@@ -72,6 +76,33 @@ export function checkBothEnds(sinks: ReadonlyMap<string, MemoryKeySink>, edges: 
     if (aOut.spi !== bIn.spi || hex(aOut.key) !== hex(bIn.key) || hex(aOut.salt) !== hex(bIn.salt)) throw new BootstrapMismatchError(edge);
     if (bOut.spi !== aIn.spi || hex(bOut.key) !== hex(aIn.key) || hex(bOut.salt) !== hex(aIn.salt)) throw new BootstrapMismatchError(edge);
   }
+}
+
+/**
+ * The keyer factory of the real bench: every node gets its own software TEE (own device key,
+ * measurement and role under one sim root), the policy of the generated workflow, and MAKE over
+ * loopback TCP.
+ */
+export function simBootstrapWorld(n: number, crypto?: CryptoProvider): { world: SimWorld; keyer: KeyerFactory } {
+  const edges = bootstrapEdges(n);
+  const world = new SimWorld({
+    workflow: `bootstrap-${n}`,
+    components: Array.from({ length: n }, (_, i) => ({ name: nodeName(i), owner: `owner${i % 4}` })),
+    edges: edges.map(([f, t]) => ({ from: nodeName(f), to: nodeName(t), protocol: 'tcp' as const, port: 9 })),
+  }, crypto);
+  const verifiers = verifiersFor(world.policy, crypto);
+  const keyer: KeyerFactory = (component, resolve) =>
+    new MakeTcpKeyer({
+      self: component,
+      policy: () => world.policy,
+      attester: world.launch(component),
+      verifiers,
+      ...(crypto ? { crypto } : {}),
+      listen: { host: '127.0.0.1', port: 0 },
+      resolve,
+      responderTimeoutMs: Math.max(10_000, n * 20),
+    });
+  return { world, keyer };
 }
 
 export async function runBootstrap(opts: BootstrapOptions): Promise<BootstrapRun> {

@@ -15,7 +15,7 @@ import {
   verify,
   type KeyObject,
 } from 'node:crypto';
-import { type CryptoProvider, checkLength, isAllZero, lowOrder } from './provider.js';
+import { type CryptoProvider, bytesEqual, checkLength, isAllZero, lowOrder } from './provider.js';
 
 const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
@@ -28,6 +28,39 @@ function priv(prefix: Buffer, raw: Uint8Array): KeyObject {
 function pub(prefix: Buffer, raw: Uint8Array): KeyObject {
   return createPublicKey({ key: Buffer.concat([prefix, raw]), format: 'der', type: 'spki' });
 }
+
+/**
+ * Importing a key through OpenSSL 3's DER decoders costs far more than the signature itself
+ * (~1 ms against ~0.05 ms here), and a node signs with the same device key and verifies the same
+ * peers' keys over and over (the bootstrap of many edges). So long-lived keys are kept as
+ * KeyObjects: Ed25519 signing seeds and public keys. Ephemeral X25519 secrets are never cached,
+ * so a finished handshake leaves no DH secret behind (forward secrecy).
+ */
+const KEY_CACHE_MAX = 4096;
+const keyCache = new Map<string, KeyObject>();
+function cached(tag: string, raw: Uint8Array, make: () => KeyObject): KeyObject {
+  const k = tag + Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('hex');
+  let v = keyCache.get(k);
+  if (v === undefined) {
+    v = make();
+    if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value as string);
+    keyCache.set(k, v);
+  }
+  return v;
+}
+// A handshake derives its X25519 public share and later the shared secret from the same secret
+// buffer: remember its KeyObject for as long as that buffer lives (weakly), checked against a copy
+// of the bytes in case the buffer was changed in between.
+const xPrivs = new WeakMap<Uint8Array, { readonly raw: Uint8Array; readonly key: KeyObject }>();
+function xPriv(secret: Uint8Array): KeyObject {
+  const hit = xPrivs.get(secret);
+  if (hit !== undefined && bytesEqual(hit.raw, secret)) return hit.key;
+  const key = priv(X25519_PKCS8, secret);
+  xPrivs.set(secret, { raw: secret.slice(), key });
+  return key;
+}
+const edPriv = (seed: Uint8Array): KeyObject => cached('s', seed, () => priv(ED25519_PKCS8, seed));
+const edPub = (key: Uint8Array): KeyObject => cached('p', key, () => pub(ED25519_SPKI, key));
 function rawPublic(k: KeyObject): Uint8Array {
   const der = createPublicKey(k).export({ format: 'der', type: 'spki' });
   return new Uint8Array(der.subarray(der.length - 32));
@@ -38,14 +71,14 @@ export const nodeCrypto: CryptoProvider = {
   name: 'node',
   x25519Public(secret) {
     checkLength('X25519 secret', secret, 32);
-    return rawPublic(priv(X25519_PKCS8, secret));
+    return rawPublic(xPriv(secret));
   },
   x25519(secret, peerPublic) {
     checkLength('X25519 secret', secret, 32);
     checkLength('X25519 public key', peerPublic, 32);
     let out: Uint8Array;
     try {
-      out = u8(diffieHellman({ privateKey: priv(X25519_PKCS8, secret), publicKey: pub(X25519_SPKI, peerPublic) }));
+      out = u8(diffieHellman({ privateKey: xPriv(secret), publicKey: pub(X25519_SPKI, peerPublic) }));
     } catch {
       // OpenSSL refuses an all-zero result ("failed during derivation").
       throw lowOrder();
@@ -55,16 +88,16 @@ export const nodeCrypto: CryptoProvider = {
   },
   ed25519Public(seed) {
     checkLength('Ed25519 seed', seed, 32);
-    return rawPublic(priv(ED25519_PKCS8, seed));
+    return rawPublic(edPriv(seed));
   },
   ed25519Sign(seed, message) {
     checkLength('Ed25519 seed', seed, 32);
-    return u8(sign(null, message, priv(ED25519_PKCS8, seed)));
+    return u8(sign(null, message, edPriv(seed)));
   },
   ed25519Verify(publicKey, message, signature) {
     if (publicKey.length !== 32 || signature.length !== 64) return false;
     try {
-      return verify(null, message, pub(ED25519_SPKI, publicKey), signature);
+      return verify(null, message, edPub(publicKey), signature);
     } catch {
       return false;
     }
