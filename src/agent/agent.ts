@@ -78,6 +78,11 @@ export interface AgentOptions {
   readonly overlapMs?: number;
   /** Jitter source (tests pin it). */
   readonly random?: () => number;
+  /**
+   * The agent's own last check of a verified peer against the policy in force *now* (a handshake
+   * may have started under an older one): true to accept. Nothing is installed when it says no.
+   */
+  readonly admit?: (component: string, claims: HandshakeResult['peer']['claims']) => boolean;
 }
 
 const M = {
@@ -120,6 +125,7 @@ export class Agent {
   private readonly hsTimeout: number;
   private readonly overlapMs: number;
   private readonly random: () => number;
+  private readonly admit: AgentOptions['admit'];
   private readonly edges = new Map<string, EdgeState>();
   private listener: ListenHandle | undefined;
   private epochTimer: NodeJS.Timeout | undefined;
@@ -141,6 +147,7 @@ export class Agent {
     this.hsTimeout = opts.handshakeTimeoutMs ?? 5_000;
     this.overlapMs = opts.overlapMs ?? Math.min(2_000, Math.floor(opts.plan.rekeyIntervalMs / 2));
     this.random = opts.random ?? Math.random;
+    this.admit = opts.admit;
     defineMetrics(this.metrics);
     if (this.keys.counters) {
       const counters = this.keys.counters.bind(this.keys);
@@ -411,6 +418,12 @@ export class Agent {
     const want = es.side === 'initiator' ? es.plan.to : es.plan.from;
     if (r.keys.edge !== es.plan.edge || r.peer.component !== want) {
       throw new UnexpectedPeerError(`edge ${es.plan.edge} expected peer ${want}, got ${r.peer.component} for ${r.keys.edge}`, {
+        edge: es.plan.edge,
+        peer: r.peer.component,
+      });
+    }
+    if (this.admit && !this.admit(r.peer.component, r.peer.claims)) {
+      throw new UnexpectedPeerError(`edge ${es.plan.edge}: peer ${r.peer.component} (measurement ${r.peer.claims.measurement.slice(0, 16)}…) is not admitted by the policy in force`, {
         edge: es.plan.edge,
         peer: r.peer.component,
       });

@@ -39,6 +39,8 @@ export interface BootstrapRun {
   readonly secondsWithListen: number;
   readonly handshakesPerSecond: number;
   readonly handshakeFailures: number;
+  /** Failures by reason code (both sides). */
+  readonly failureReasons: Readonly<Record<string, number>>;
   /** Process CPU time (user + system) spent in the timed part, seconds. */
   readonly cpuSeconds: number;
 }
@@ -149,7 +151,14 @@ export async function runBootstrap(opts: BootstrapOptions): Promise<BootstrapRun
     checkBothEnds(sinks, edges);
     const seconds = (t1 - t0) / 1000;
     let failures = 0;
-    for (const a of agents) failures += a.metrics.total('attestflow_handshake_failures_total');
+    const reasons: Record<string, number> = {};
+    for (const a of agents) {
+      for (const s of a.metrics.series('attestflow_handshake_failures_total')) {
+        failures += s.value;
+        const k = s.labels.reason ?? 'unknown';
+        reasons[k] = (reasons[k] ?? 0) + s.value;
+      }
+    }
     return {
       nodes: n,
       edges: edges.length,
@@ -157,6 +166,7 @@ export async function runBootstrap(opts: BootstrapOptions): Promise<BootstrapRun
       secondsWithListen: (t1 - tListen) / 1000,
       handshakesPerSecond: edges.length / seconds,
       handshakeFailures: failures,
+      failureReasons: reasons,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
     };
   } finally {

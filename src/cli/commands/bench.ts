@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliCommand } from '../command.js';
+import { benchBootstrap } from './bench-bootstrap.js';
 
 /**
  * `attestflow bench <what>`: one command group that several concerns fill. Each concern adds its
@@ -12,7 +13,7 @@ export interface BenchSubcommand {
 }
 
 /** Registry of `bench` subcommands. Append yours here, in the order `--help` lists them. */
-export const benchSubcommands: BenchSubcommand[] = [];
+export const benchSubcommands: BenchSubcommand[] = [benchBootstrap];
 
 /** Adds a subcommand to the `bench` group (for subcommands that live outside this file). */
 export function addBenchSubcommand(sub: BenchSubcommand): void {
