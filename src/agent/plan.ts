@@ -21,12 +21,17 @@ export function policyResolver(policy: CompiledPolicy, makePort = DEFAULT_MAKE_P
   };
 }
 
-export function agentPlanFrom(plan: ComponentPlan, resolve: PeerResolver): AgentPlan {
+/**
+ * The agent's plan for a component. Without `resolve`, peers are left for the keyer to find when
+ * it dials (in-process clusters whose listeners get their ports at start).
+ */
+export function agentPlanFrom(plan: ComponentPlan, resolve?: PeerResolver): AgentPlan {
   return {
     component: plan.component,
     policyVersion: plan.version,
     rekeyIntervalMs: plan.rekeyIntervalSeconds * 1000,
     initiate: plan.connect.map((e) => {
+      if (resolve === undefined) return { edge: e.id, from: e.from, to: e.to, ...(e.flow ? { flow: e.flow } : {}) };
       const peer = resolve(e.to);
       if (peer === undefined) {
         throw new AgentError('agent.no-peer-address', `edge ${e.id}: the policy gives no address for ${e.to}, so ${plan.component} cannot reach it`, { edge: e.id });
