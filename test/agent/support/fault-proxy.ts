@@ -22,6 +22,8 @@ export interface FaultProxy {
   readonly port: number;
   /** Frames seen so far, by direction (all connections). */
   readonly seen: { i2r: number; r2i: number };
+  /** Frames written onward (copies counted), by direction. */
+  readonly forwarded: { i2r: number; r2i: number };
   readonly connections: number;
   close(): Promise<void>;
 }
@@ -29,16 +31,24 @@ export interface FaultProxy {
 export async function startFaultProxy(target: { host: string; port: number }, framer: Framer, rule: FaultRule): Promise<FaultProxy> {
   const sockets = new Set<Socket>();
   const seen = { i2r: 0, r2i: 0 };
+  const forwarded = { i2r: 0, r2i: 0 };
   let conns = 0;
-  const server: Server = createServer((down) => {
+  // Half-open sockets, so a close travels behind the frames still being delayed, as TCP orders it.
+  const server: Server = createServer({ allowHalfOpen: true }, (down) => {
     const conn = conns++;
-    const up = connect(target);
+    const up = connect({ ...target, allowHalfOpen: true });
     sockets.add(down);
     sockets.add(up);
     const pump = (from: Socket, to: Socket, dir: Direction): void => {
       let buf: Buffer = Buffer.alloc(0);
       let index = 0;
       const held: Buffer[] = [];
+      // Delayed frames are still in flight when the sender closes: the close must follow them.
+      let inflight = 0;
+      let ended = false;
+      const maybeEnd = (): void => {
+        if (ended && inflight === 0 && !to.destroyed) to.end();
+      };
       from.on('data', (chunk: Buffer) => {
         buf = Buffer.concat([buf, chunk]);
         const { frames, rest } = framer(buf);
@@ -51,7 +61,10 @@ export async function startFaultProxy(target: { host: string; port: number }, fr
             continue;
           }
           const send = (x: Buffer): void => {
-            if (!to.destroyed) to.write(x);
+            if (!to.destroyed) {
+              to.write(x);
+              forwarded[dir]++;
+            }
           };
           if (a === 'release-held') {
             send(f);
@@ -62,11 +75,20 @@ export async function startFaultProxy(target: { host: string; port: number }, fr
           const go = (): void => {
             for (let i = 0; i < copies; i++) send(f);
           };
-          if (a.delayMs) setTimeout(go, a.delayMs);
-          else go();
+          if (a.delayMs) {
+            inflight++;
+            setTimeout(() => {
+              go();
+              inflight--;
+              maybeEnd();
+            }, a.delayMs);
+          } else go();
         }
       });
-      from.on('end', () => to.end());
+      from.on('end', () => {
+        ended = true;
+        maybeEnd();
+      });
     };
     pump(down, up, 'i2r');
     pump(up, down, 'r2i');
@@ -76,14 +98,8 @@ export async function startFaultProxy(target: { host: string; port: number }, fr
     };
     down.on('error', kill);
     up.on('error', kill);
-    down.on('close', () => {
-      sockets.delete(down);
-      kill();
-    });
-    up.on('close', () => {
-      sockets.delete(up);
-      kill();
-    });
+    down.on('close', () => sockets.delete(down));
+    up.on('close', () => sockets.delete(up));
   });
   await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
   const addr = server.address();
@@ -91,6 +107,7 @@ export async function startFaultProxy(target: { host: string; port: number }, fr
   return {
     port,
     seen,
+    forwarded,
     get connections() {
       return conns;
     },
