@@ -35,3 +35,72 @@ export { Party, keysDigest, toEdgeKeys, type PartyConfig, type TraceStep, type T
 export { runLocal, pump, eventOfBytes, type Interceptor } from './make/local.js';
 export { StaticHandshakePolicy, type StaticPolicySpec } from './make/static-policy.js';
 export { ALL_DEFENCES, type Defences, type EdgeKeys, type SaKeys, type HandshakePolicy } from './make/types.js';
+
+// policy
+/** Workflow policy model: the validated, normalized document and its parts. */
+export type { PolicyDocument, Component, Edge, EdgeProtocol, Secret, Owner, TrustedRoot, ApprovalRule, PolicyProblem } from './policy/types.js';
+/** Edge identifier `from->to` and the default rekey interval. */
+export { edgeId, DEFAULT_REKEY_INTERVAL_SECONDS } from './policy/types.js';
+/** Checks policy text (YAML): every problem at once with file:line:column, or the normalized document. */
+export { checkPolicy, MEASUREMENT_BYTES, TCB_BYTES, type CheckOptions, type CheckResult } from './policy/check.js';
+/** The compiled policy (implements MAKE's HandshakePolicy) and per-component plans for the agent and data plane. */
+export {
+  CompiledPolicy,
+  referenceValuesOf,
+  referenceValuesId,
+  revocationsBetween,
+  claimsMatchIdentity,
+  type ComponentPlan,
+  type EdgePlan,
+  type RevokedIdentity,
+} from './policy/compile.js';
+/** Canonical form and digest of a policy (what MAKE binds and owners sign). */
+export { policyDigest, policyDigestHex, canonicalJson, canonicalPolicy, DIGEST_LABEL } from './policy/canonical.js';
+/** Canonical launch-time role derivation from a role name. */
+export { roleFromName, roleBytesFromName, ROLE_FIELD_BYTES, ROLE_LABEL } from './policy/role.js';
+/** Policy errors and problem formatting. */
+export { PolicyError, formatProblem } from './policy/errors.js';
+/** Where the published JSON Schema of the policy lives, and its content. */
+export { POLICY_SCHEMA_URL, policySchema } from './policy/schema.js';
+/** Policy updates: owner approvals (Ed25519 over the digest), rollback protection, revocations. */
+export { PolicyStore, PolicyUpdateError, signApproval, validApprovers, approvalMessage, APPROVAL_LABEL, type Approval, type PolicyActivation } from './policy/update.js';
+// release
+/** The release/revocation decision machine (pure XState v5) and its types. */
+export {
+  releaseMachine,
+  isRevokedIn,
+  type ReleaseMachine,
+  type ReleaseContext,
+  type ReleaseInput,
+  type ReleaseEvent,
+  type ReleaseEffect,
+  type ReleaseDefences,
+  type ReleaseSecret,
+  type ReleaseEdge,
+  type ReleaseSession,
+  type Revocation,
+  type ReleasedSecret,
+  type InstalledKey,
+  type RefusalReason,
+  type EndReason,
+} from './release/machine.js';
+/** Drives the release machine for one component: audit first, then effects through the agent's port. */
+export { ReleaseController, type ReleasePort, type EstablishedSession, type ReleaseControllerOptions } from './release/controller.js';
+/** A released secret sealed to one MAKE session. */
+export { sealSecret, openSecret, EnvelopeError, RELEASE_LABEL, type SecretEnvelope } from './release/envelope.js';
+/** The append-only hash-chained audit log and its offline verifier. */
+export {
+  AuditLog,
+  AuditError,
+  verifyAuditLog,
+  entryHash,
+  readHead,
+  headPath,
+  GENESIS as AUDIT_GENESIS,
+  type AuditEntry,
+  type AuditEvent,
+  type AuditValue,
+  type AuditHead,
+  type AuditProblem,
+  type AuditVerdict,
+} from './release/audit.js';

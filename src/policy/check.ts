@@ -35,7 +35,7 @@ export const MEASUREMENT_BYTES: Readonly<Record<Platform, readonly number[]>> = 
   snp: [48],
   tdx: [48],
   cca: [32, 48, 64],
-  sim: [32, 48],
+  sim: [48],
 });
 
 /** Minimum-TCB lengths in bytes where the platform fixes one (SNP TCB_VERSION, TDX TEE_TCB_SVN). */

@@ -4,7 +4,7 @@
  * that the agent and the data plane consume.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { Claims, ReferenceValues } from '../attestation/types.js';
 import type { EdgeFlow } from '../dataplane/types.js';
 import type { HandshakePolicy } from '../make/types.js';
@@ -177,7 +177,7 @@ export class CompiledPolicy implements HandshakePolicy {
 
   /**
    * True when the component was removed, or when `claims` match reference values a later version
-   * replaced (and not the current ones).
+   * replaced and do not match the current ones (or the current ones are that revoked set again).
    */
   isRevoked(component: string, claims?: Claims): boolean {
     for (const r of this.revocations) {
@@ -185,10 +185,18 @@ export class CompiledPolicy implements HandshakePolicy {
       if (r.refs === '*') return true;
       if (claims !== undefined && r.values !== undefined && claimsMatchIdentity(claims, r.values)) {
         const now = this.referenceValues(component);
-        if (now === undefined || !claimsMatchIdentity(claims, now)) return true;
+        // Still acceptable under the current values (e.g. a measurement was added): not revoked,
+        // unless the current values are exactly the revoked set again — a revoked set stays
+        // revoked, as in the release machine, which tracks identities by reference-values id.
+        if (now === undefined || !claimsMatchIdentity(claims, now) || referenceValuesId(now) === r.refs) return true;
       }
     }
     return false;
+  }
+
+  /** Public keys (32 bytes each) of the software-TEE roots the policy trusts; empty when none. */
+  simRootKeys(): Uint8Array[] {
+    return this.document.trustedRoots.filter((r) => r.platform === 'sim' && r.publicKey !== undefined).map((r) => hexToBytes(r.publicKey!));
   }
 
   /** The edges of the policy. */

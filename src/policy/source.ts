@@ -3,7 +3,7 @@
  * problem can say file:line:column. All scalars are read as strings (YAML failsafe schema) and the
  * JSON Schema converts the few integers and booleans, so hex made only of digits stays hex.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { PolicyProblem } from './types.js';
 
 /** A position in the file (1-based). */
@@ -34,7 +34,25 @@ export class PolicySource {
       const msg = dup ? 'a field appears twice in the same mapping; keep one' : `YAML syntax: ${e.message.split('\n')[0]}`;
       this.problems.push(this.problemAt(this.pos(e.pos[0]), dup ? 'duplicate-field' : 'yaml-syntax', msg));
     }
-    this.data = fatal ? undefined : this.doc.toJS({ maxAliasCount: 100 });
+    // Aliases would let one value stand for another somewhere else in the file; a policy is read
+    // by people who must not be misled, so every value is written where it applies.
+    visit(this.doc, {
+      Alias: (_, node) => {
+        fatal = true;
+        const at = node.range ? this.pos(node.range[0]) : { line: 1, column: 1 };
+        this.problems.push(this.problemAt(at, 'yaml-alias', `aliases (*${node.source}) are not allowed in a policy: write the value out where it applies`));
+      },
+    });
+    let data: unknown;
+    if (!fatal) {
+      try {
+        data = this.doc.toJS();
+      } catch (e) {
+        // The yaml library's own limits (e.g. merge keys); reported, never thrown.
+        this.problems.push(this.problemAt({ line: 1, column: 1 }, 'yaml-syntax', `YAML: ${(e as Error).message}`));
+      }
+    }
+    this.data = data;
   }
 
   /** A problem at a position. */

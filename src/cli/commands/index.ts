@@ -1,8 +1,10 @@
 import type { CliCommand } from '../command.js';
 import { agentCommand } from './agent.js';
+import { auditCommand } from './audit.js';
 import { benchCommand } from './bench.js';
 import { demoCommand } from './demo.js';
+import { policyCommand } from './policy.js';
 import { statusCommand } from './status.js';
 
 /** Every subcommand of `attestflow`, in the order `--help` lists them. */
-export const commands: CliCommand[] = [agentCommand, statusCommand, demoCommand, benchCommand];
+export const commands: CliCommand[] = [agentCommand, statusCommand, demoCommand, policyCommand, auditCommand, benchCommand];
