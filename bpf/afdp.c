@@ -18,6 +18,8 @@
  *   ctx PINDIR SLOT KEY|-       create (or with -, clear) a slot's ecb(aes)/cbc(aes) contexts
  *   run PINDIR PROG REPEAT DATA BPF_PROG_TEST_RUN; answers retval, duration (ns) and data out
  *   dump PINDIR MAP             every key and value of a (non per-CPU) map
+ *   inject IFNAME FRAME         send a raw Ethernet frame on IFNAME past the qdisc and tc egress, as
+ *                               an attacker on the wire would (tests: replay, forged packets)
  *   info PINDIR                 every pinned program's translated instructions (map references
  *                               and kernel addresses normalized) and every map's layout
  */
@@ -28,6 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <linux/if_packet.h>
+#include <linux/if_ether.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -312,6 +318,34 @@ static void op_dump(const char *dir, const char *name)
 	close(fd);
 }
 
+static void op_inject(const char *ifname, const char *fhex)
+{
+	static unsigned char frame[1 << 16];
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_halen = 6 };
+	int fd, one = 1;
+	size_t n;
+
+	if (unhex(fhex, frame, sizeof(frame), &n) || n < 14)
+		return fail("inject frame", -EINVAL);
+	sll.sll_ifindex = if_nametoindex(ifname);
+	if (!sll.sll_ifindex)
+		return fail("if_nametoindex", -errno);
+	fd = socket(AF_PACKET, SOCK_RAW, 0);
+	if (fd < 0)
+		return fail("packet socket", -errno);
+	/* PACKET_QDISC_BYPASS: the frame skips this host's tc egress, like one injected on the wire. */
+	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) ||
+	    sendto(fd, frame, n, 0, (struct sockaddr *)&sll, sizeof(sll)) != (ssize_t)n) {
+		int err = -errno;
+
+		close(fd);
+		return fail("inject", err);
+	}
+	close(fd);
+	printf("{\"ok\":true}\n");
+	fflush(stdout);
+}
+
 static void op_ctx(const char *dir, const char *slot, const char *khex)
 {
 	struct dp_ctx_req req = {};
@@ -501,6 +535,9 @@ int main(void)
 		} else if (!strcmp(tok[0], "dump")) {
 			NEED(3);
 			op_dump(tok[1], tok[2]);
+		} else if (!strcmp(tok[0], "inject")) {
+			NEED(3);
+			op_inject(tok[1], tok[2]);
 		} else if (!strcmp(tok[0], "info")) {
 			NEED(2);
 			op_info(tok[1]);

@@ -41,13 +41,28 @@ struct dp_ctx_slot {
 	struct bpf_crypto_ctx __kptr *cbc;
 };
 
+/*
+ * The buffers are 8-byte aligned and also typed as __u64 arrays: the mode loops then compile to
+ * 8-byte loads and stores (through a __u8 pointer clang must assume misalignment and emits eight
+ * byte accesses per word, which made the XOR cost more than the AES it wraps).
+ */
+#define U64_VIEW(name) \
+	union { \
+		__u8 name[DP_BUF]; \
+		__u64 name##64[DP_BUF / 8]; \
+	}
+
 struct dp_scratch {
-	__u8 mac[DP_BUF]; /* B0 | B1 | payload (| tag once sealed) */
-	__u8 mac_out[DP_BUF];
-	__u8 ctr[DP_BUF]; /* A0 .. An */
-	__u8 ks[DP_BUF];  /* E(K, A0) .. E(K, An) */
-	__u8 iv[16];
-	__u8 tag[16];
+	__u8 pad[4];
+	/* head and mac are contiguous: once B0 and B1 are spent, head[0..4) + mac[0..32) hold the IPv4
+	 * and ESP headers right before the ciphertext, so the sealed packet is written in one store. */
+	__u8 head[4];
+	U64_VIEW(mac);     /* B0 | B1 | payload (| tag once sealed) */
+	U64_VIEW(mac_out);
+	U64_VIEW(ctr);     /* A0 .. An */
+	U64_VIEW(ks);      /* E(K, A0) .. E(K, An) */
+	__u64 iv[2];
+	__u64 tag[2];
 };
 
 struct {
@@ -135,17 +150,25 @@ static __always_inline void ccm_blocks(struct dp_scratch *s, const struct ccm_pa
 	s->mac[17] = p->aad_len;
 	__builtin_memcpy(&s->mac[18], p->aad, 14);
 
-	for (i = 0; i <= DP_MAX_BLOCKS; i++) {
-		__u32 o = i * 16;
+	/* A_i = a with the counter i (< 65536) in its last two bytes, big-endian: two 8-byte stores. */
+	__u64 a0, a1;
+
+	__builtin_memcpy(&a0, &a[0], 8);
+	__builtin_memcpy(&a1, &a[8], 8);
+
+	/* Two blocks per iteration; at most one block past A_nblocks is written (the buffer has room). */
+	for (i = 0; i <= DP_MAX_BLOCKS; i += 2) {
+		__u32 o = i * 16, j = i + 1;
 
 		if (i > nblocks)
 			break;
 		barrier_var(o); /* keep the bound the verifier must see on the offset itself */
-		if (o > DP_BUF - 16)
+		if (o > DP_BUF - 32)
 			break;
-		__builtin_memcpy(&s->ctr[o], a, 14);
-		s->ctr[o + 14] = i >> 8;
-		s->ctr[o + 15] = i & 0xff;
+		s->ctr64[o / 8] = a0;
+		s->ctr64[o / 8 + 1] = a1 | ((__u64)(i >> 8) << 48) | ((__u64)(i & 0xff) << 56);
+		s->ctr64[o / 8 + 2] = a0;
+		s->ctr64[o / 8 + 3] = a1 | ((__u64)(j >> 8) << 48) | ((__u64)(j & 0xff) << 56);
 	}
 }
 
@@ -171,25 +194,33 @@ static __always_inline int aes_run(struct bpf_crypto_ctx *c, __u8 *src, __u8 *ds
 		return -1;
 	if (!with_iv)
 		return bpf_crypto_encrypt(c, &ps, &pd, NULL);
-	__builtin_memset(s->iv, 0, 16);
+	s->iv[0] = 0;
+	s->iv[1] = 0;
 	bpf_dynptr_from_mem(s->iv, 16, 0, &pi);
 	return bpf_crypto_encrypt(c, &ps, &pd, &pi);
 }
 
-/* XORs the keystream (from A1) into the payload in place, in 8-byte words. */
+/*
+ * XORs the keystream (from A1) into the payload in place, 32 bytes per iteration (BPF has no wider
+ * registers; fewer iterations means fewer loop checks). It may run up to 31 bytes past len: the
+ * buffers have room, and the caller zeroes or overwrites what lies past len.
+ */
 static __always_inline void ccm_xor(struct dp_scratch *s, __u32 len)
 {
 	__u32 i;
 
-	for (i = 0; i < (DP_MAX_PT + 7) / 8; i++) {
-		__u32 o = i * 8;
+	for (i = 0; i < (DP_MAX_PT + 31) / 32; i++) {
+		__u32 o = i * 32;
 
 		if (o >= len)
 			break;
 		barrier_var(o);
 		if (o > DP_MAX_PT)
 			break;
-		*(__u64 *)&s->mac[32 + o] ^= *(__u64 *)&s->ks[16 + o];
+		s->mac64[4 + o / 8] ^= s->ks64[2 + o / 8];
+		s->mac64[5 + o / 8] ^= s->ks64[3 + o / 8];
+		s->mac64[6 + o / 8] ^= s->ks64[4 + o / 8];
+		s->mac64[7 + o / 8] ^= s->ks64[5 + o / 8];
 	}
 }
 
@@ -226,11 +257,11 @@ static __always_inline int ccm(struct dp_scratch *s, struct dp_ctx_slot *cs, con
 	barrier_var(i);
 	if (i > DP_BUF - 16)
 		return -3;
-	t0 = *(__u64 *)&s->mac_out[i] ^ *(__u64 *)&s->ks[0];
-	t1 = *(__u64 *)&s->mac_out[i + 8] ^ *(__u64 *)&s->ks[8];
+	t0 = s->mac_out64[i / 8] ^ s->ks64[0];
+	t1 = s->mac_out64[i / 8 + 1] ^ s->ks64[1];
 	if (decrypt) {
-		*(__u64 *)&s->tag[0] = t0;
-		*(__u64 *)&s->tag[8] = t1;
+		s->tag[0] = t0;
+		s->tag[1] = t1;
 		return 0;
 	}
 	ccm_xor(s, len);
@@ -238,8 +269,8 @@ static __always_inline int ccm(struct dp_scratch *s, struct dp_ctx_slot *cs, con
 	barrier_var(i);
 	if (i > DP_BUF - 16)
 		return -3;
-	*(__u64 *)&s->mac[i] = t0;
-	*(__u64 *)&s->mac[i + 8] = t1;
+	__builtin_memcpy(&s->mac[i], &t0, 8); /* i = 32 + len need not be 8-aligned */
+	__builtin_memcpy(&s->mac[i + 8], &t1, 8);
 	return 0;
 }
 
@@ -279,7 +310,19 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *k, __u32 dir
 		*act = verdict(dir, DP_V_DENY, TC_ACT_SHOT);
 		return 1;
 	}
-	if (bpf_skb_load_bytes(skb, IP_OFF, &k->ip, sizeof(k->ip)) || k->ip.version != 4 || k->ip.ihl != 5 ||
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+
+	/* Direct packet access when the headers are linear (the common case), a copy otherwise. */
+	if (data + L4_OFF + 4 <= end) {
+		__builtin_memcpy(&k->ip, data + IP_OFF, sizeof(k->ip));
+		__builtin_memcpy(ports, data + L4_OFF, sizeof(ports));
+	} else if (bpf_skb_load_bytes(skb, IP_OFF, &k->ip, sizeof(k->ip))) {
+		*act = verdict(dir, DP_V_MALFORMED, TC_ACT_SHOT);
+		return 1;
+	} else if (bpf_skb_load_bytes(skb, L4_OFF, ports, sizeof(ports))) {
+		ports[0] = ports[1] = 0; /* shorter than an L4 header: only fine for non-TCP/UDP */
+	}
+	if (k->ip.version != 4 || k->ip.ihl != 5 ||
 	    bpf_ntohs(k->ip.tot_len) < 20 || skb->len < ETH_HLEN + bpf_ntohs(k->ip.tot_len)) {
 		*act = verdict(dir, DP_V_MALFORMED, TC_ACT_SHOT);
 		return 1;
@@ -290,7 +333,7 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *k, __u32 dir
 	}
 	k->sport = k->dport = 0;
 	if (k->ip.protocol == IPPROTO_TCP || k->ip.protocol == IPPROTO_UDP) {
-		if (bpf_skb_load_bytes(skb, L4_OFF, ports, sizeof(ports))) {
+		if (bpf_ntohs(k->ip.tot_len) < 20 + 8) {
 			*act = verdict(dir, DP_V_MALFORMED, TC_ACT_SHOT);
 			return 1;
 		}
@@ -400,23 +443,27 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, __u32 spi)
 	if (ccm(s, cs, &p, plen, 0))
 		return verdict(DP_DIR_OUT, DP_V_CRYPTO_ERR, TC_ACT_SHOT);
 
-	/* B1 is spent: put the ESP header right before the ciphertext and write it all at once. */
+	/* B0 and B1 are spent: IPv4 and ESP headers go right before the ciphertext. */
+	k->ip.tot_len = bpf_htons(20 + DP_ESP_HDR + plen + DP_ICV);
+	k->ip.protocol = IPPROTO_ESP;
+	k->ip.check = ip_csum(&k->ip);
+	__builtin_memcpy(&s->head[0], &k->ip, 4);
+	__builtin_memcpy(&s->mac[0], (__u8 *)&k->ip + 4, 16);
 	__builtin_memcpy(&s->mac[16], &spi_be, 4);
 	__builtin_memcpy(&s->mac[20], &seq_be, 4);
 	__builtin_memcpy(&s->mac[24], &iv, 8);
 
-	if (bpf_skb_adjust_room(skb, DP_ESP_HDR, BPF_ADJ_ROOM_NET, 0) ||
-	    bpf_skb_change_tail(skb, L4_OFF + DP_ESP_HDR + plen + DP_ICV, 0))
+	/* Grow by the whole ESP overhead right after the IP header, then overwrite everything from
+	 * the IP header on: no tail adjustment (which would often reallocate the packet). */
+	if (skb->len != ETH_HLEN + 20 + len && bpf_skb_change_tail(skb, ETH_HLEN + 20 + len, 0))
 		return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
-	plen &= 0x7ff;
-	if (plen > DP_MAX_PT)
+	if (bpf_skb_adjust_room(skb, DP_ESP_HDR + pad + 2 + DP_ICV, BPF_ADJ_ROOM_NET, 0))
+		return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
+	plen = 20 + DP_ESP_HDR + plen + DP_ICV;
+	barrier_var(plen);
+	if (plen > 20 + DP_ESP_HDR + DP_MAX_PT + DP_ICV)
 		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
-	if (bpf_skb_store_bytes(skb, L4_OFF, &s->mac[16], DP_ESP_HDR + plen + DP_ICV, 0))
-		return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
-	k->ip.tot_len = bpf_htons(20 + DP_ESP_HDR + plen + DP_ICV);
-	k->ip.protocol = IPPROTO_ESP;
-	k->ip.check = ip_csum(&k->ip);
-	if (bpf_skb_store_bytes(skb, IP_OFF, &k->ip, sizeof(k->ip), 0))
+	if (bpf_skb_store_bytes(skb, IP_OFF, &s->head[0], plen, 0))
 		return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
 	return verdict(DP_DIR_OUT, DP_V_SEALED, TC_ACT_OK);
 }
@@ -502,13 +549,13 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 	    bpf_skb_load_bytes(skb, L4_OFF + DP_ESP_HDR + plen, &s->mac_out[0], DP_ICV))
 		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
 	/* mac_out[0..16) holds the received ICV until ccm() overwrites mac_out: keep it on the stack. */
-	d0 = *(__u64 *)&s->mac_out[0];
-	d1 = *(__u64 *)&s->mac_out[8];
+	d0 = s->mac_out64[0];
+	d1 = s->mac_out64[1];
 
 	esp_params(&p, sa, hdr[0], hdr[1], iv);
 	if (ccm(s, cs, &p, plen, 1))
 		return verdict(DP_DIR_IN, DP_V_CRYPTO_ERR, TC_ACT_SHOT);
-	if (((d0 ^ *(__u64 *)&s->tag[0]) | (d1 ^ *(__u64 *)&s->tag[8])) != 0)
+	if (((d0 ^ s->tag[0]) | (d1 ^ s->tag[1])) != 0)
 		return verdict(DP_DIR_IN, DP_V_AUTH_FAIL, TC_ACT_SHOT);
 
 	/* Authentic. Trailer, then the inner flow must be exactly this SA's edge. */
@@ -550,9 +597,12 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 	len &= 0x7ff;
 	if (len > DP_MAX_PT || len == 0)
 		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
-	if (bpf_skb_store_bytes(skb, L4_OFF + DP_ESP_HDR, &s->mac[32], len, 0) ||
-	    bpf_skb_adjust_room(skb, -DP_ESP_HDR, BPF_ADJ_ROOM_NET, 0) ||
-	    bpf_skb_change_tail(skb, L4_OFF + len, 0))
+	/* Plaintext over the last len bytes, then cut everything between IP header and it. */
+	if (skb->len != ETH_HLEN + 20 + DP_ESP_HDR + plen + DP_ICV &&
+	    bpf_skb_change_tail(skb, ETH_HLEN + 20 + DP_ESP_HDR + plen + DP_ICV, 0))
+		return verdict(DP_DIR_IN, DP_V_ADJUST_ERR, TC_ACT_SHOT);
+	if (bpf_skb_store_bytes(skb, L4_OFF + DP_ESP_HDR + plen + DP_ICV - len, &s->mac[32], len, 0) ||
+	    bpf_skb_adjust_room(skb, -(__s32)(DP_ESP_HDR + plen + DP_ICV - len), BPF_ADJ_ROOM_NET, 0))
 		return verdict(DP_DIR_IN, DP_V_ADJUST_ERR, TC_ACT_SHOT);
 	k->ip.tot_len = bpf_htons(20 + len);
 	k->ip.protocol = nh;
@@ -672,8 +722,8 @@ int dp_ccm_kat(struct __sk_buff *skb)
 	if (h.decrypt) {
 		if (bpf_skb_load_bytes(skb, ETH_HLEN + sizeof(h) + len, &s->mac_out[0], 16))
 			return -5;
-		d0 = *(__u64 *)&s->mac_out[0];
-		d1 = *(__u64 *)&s->mac_out[8];
+		d0 = s->mac_out64[0];
+		d1 = s->mac_out64[1];
 	}
 	if (ccm(s, cs, &p, len, h.decrypt))
 		return -3;
@@ -684,7 +734,7 @@ int dp_ccm_kat(struct __sk_buff *skb)
 
 		if (bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(h), &s->mac[32], len, 0))
 			return -5;
-		return (((d0 ^ *(__u64 *)&s->tag[0]) & m0) | ((d1 ^ *(__u64 *)&s->tag[8]) & m1)) ? 1 : 0;
+		return (((d0 ^ s->tag[0]) & m0) | ((d1 ^ s->tag[1]) & m1)) ? 1 : 0;
 	}
 	if (bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(h), &s->mac[32], len + 16, 0))
 		return -5;

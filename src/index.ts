@@ -104,3 +104,15 @@ export {
   type AuditProblem,
   type AuditVerdict,
 } from './release/audit.js';
+// dataplane
+/**
+ * The eBPF data plane: per-edge ESP (RFC 4303) with AES-CCM (RFC 4309) in tc programs; load,
+ * attach, install/remove keys per edge, direction and epoch, counters, a digest of the loaded
+ * programs for evidence, the RFC 4309 reference codec (node:crypto) and the benchmark.
+ */
+export {
+  Dataplane, DataplaneError, edgeId, selectorFor, saInstallsFor, espSeal, espOpen, espHeader, buildPacket, parseFrame,
+  benchDataplane, formatDataplaneBench, VERDICTS,
+  type Counters, type DataplaneMeasurement, type DataplaneOptions, type InstalledSa, type MapLayout, type ProgramName,
+  type TestRunResult, type EspKeys, type Opened, type DataplaneBenchResult, type Verdict, type EdgeFlow, type SaInstall,
+} from './dataplane/index.js';

@@ -318,6 +318,19 @@ export class Dataplane {
     return BENCH_SLOT;
   }
 
+  /**
+   * Runs programs of several data planes (same namespace) in one helper process, in the given
+   * order: lets a benchmark interleave a baseline with the path it is compared against.
+   */
+  static async testRunMany(items: readonly { dp: Dataplane; prog: ProgramName; packet: Uint8Array; repeat?: number }[]): Promise<TestRunResult[]> {
+    const h = items[0]?.dp.h ?? {};
+    const replies = await runHelper(items.map((i) => `run ${i.dp.pinDir} ${i.prog} ${i.repeat ?? 1} ${hex(i.packet)}`), h);
+    return replies.map((r, n) => {
+      if (!r.ok) throw new DataplaneError('dataplane.kernel', `test run of ${items[n]!.prog}: ${r.error}`, { errno: r.errno });
+      return { retval: r.retval as number, durationNs: r.duration as number, data: Buffer.from(r.data as string, 'hex') };
+    });
+  }
+
   /** Runs a program on packets with BPF_PROG_TEST_RUN (one run each, or `repeat` runs of one packet). */
   async testRun(prog: ProgramName, packets: readonly Uint8Array[], repeat = 1): Promise<TestRunResult[]> {
     const replies = await runHelper(packets.map((p) => `run ${this.pinDir} ${prog} ${repeat} ${hex(p)}`), this.h);

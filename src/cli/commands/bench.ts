@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliCommand } from '../command.js';
 import { benchBootstrap } from './bench-bootstrap.js';
+import { benchDataplaneCommand } from './bench-dataplane.js';
 
 /**
  * `attestflow bench <what>`: one command group that several concerns fill. Each concern adds its
@@ -13,7 +14,7 @@ export interface BenchSubcommand {
 }
 
 /** Registry of `bench` subcommands. Append yours here, in the order `--help` lists them. */
-export const benchSubcommands: BenchSubcommand[] = [benchBootstrap];
+export const benchSubcommands: BenchSubcommand[] = [benchDataplaneCommand, benchBootstrap];
 
 /** Adds a subcommand to the `bench` group (for subcommands that live outside this file). */
 export function addBenchSubcommand(sub: BenchSubcommand): void {

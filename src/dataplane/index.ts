@@ -1,0 +1,12 @@
+export { Dataplane, edgeId, selectorFor } from './dataplane.js';
+export type { Counters, DataplaneMeasurement, DataplaneOptions, InstalledSa, MapLayout, ProgramName, TestRunResult } from './dataplane.js';
+export { DataplaneError } from './errors.js';
+export { espHeader, espOpen, espSeal } from './esp.js';
+export type { EspKeys, Opened } from './esp.js';
+export { saInstallsFor } from './keys.js';
+export { buildPacket, parseFrame } from './packet.js';
+export { benchDataplane, formatDataplaneBench } from './bench.js';
+export type { DataplaneBenchResult } from './bench.js';
+export { VERDICTS } from './abi.js';
+export type { Verdict } from './abi.js';
+export type { EdgeFlow, SaInstall } from './types.js';
