@@ -111,7 +111,7 @@ export {
  * programs for evidence, the RFC 4309 reference codec (node:crypto) and the benchmark.
  */
 export {
-  Dataplane, DataplaneError, edgeId, selectorFor, saInstallsFor, espSeal, espOpen, espHeader, buildPacket, parseFrame,
+  Dataplane, DataplaneError, edgeId as dataplaneEdgeId, selectorFor, saInstallsFor, espSeal, espOpen, espHeader, buildPacket, parseFrame,
   benchDataplane, formatDataplaneBench, VERDICTS,
   type Counters, type DataplaneMeasurement, type DataplaneOptions, type InstalledSa, type MapLayout, type ProgramName,
   type TestRunResult, type EspKeys, type Opened, type DataplaneBenchResult, type Verdict, type EdgeFlow, type SaInstall,

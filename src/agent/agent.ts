@@ -5,7 +5,7 @@
  * is a verified peer; the agent only checks that the result is the one its plan asked for.
  */
 import type { SaInstall } from '../dataplane/types.js';
-import type { EdgeKeys } from '../make/types.js';
+import { saInstallsFor } from '../dataplane/keys.js';
 import { DEFAULT_BACKOFF, nextDelay, type BackoffPolicy } from './backoff.js';
 import { AgentStateError, HandshakeTimeoutError, UnexpectedPeerError, reasonOf } from './errors.js';
 import { silentLogger, type Logger } from './log.js';
@@ -437,7 +437,7 @@ export class Agent {
     if (flow === undefined) {
       es.keyedWithoutFlow = k.epoch;
     } else {
-      const sas = sasFor(es.side, k, flow);
+      const sas = saInstallsFor(flow, k, es.side);
       // A responder seeing an epoch not newer than its current one: the initiator restarted and
       // lost its old keys, so those are dead; drop them before installing the new session's.
       if (es.current && k.epoch <= es.current.epoch) {
@@ -575,16 +575,4 @@ export class Agent {
     this.waiters = [];
     for (const f of w) f();
   }
-}
-
-/**
- * The two SAs of an edge as one side installs them. Directions are from this node's point of view:
- * the initiator sends with initiatorToResponder and receives with responderToInitiator.
- */
-export function sasFor(side: EdgeSide, keys: EdgeKeys, flow: PlannedEdge['flow'] & object): SaInstall[] {
-  const [out, inn] = side === 'initiator' ? [keys.initiatorToResponder, keys.responderToInitiator] : [keys.responderToInitiator, keys.initiatorToResponder];
-  return [
-    { flow, direction: 'in', epoch: keys.epoch, spi: inn.spi, key: inn.key, salt: inn.salt, side },
-    { flow, direction: 'out', epoch: keys.epoch, spi: out.spi, key: out.key, salt: out.salt, side },
-  ];
 }
