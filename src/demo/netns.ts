@@ -85,8 +85,12 @@ export async function createTopology(prefix: NetnsPrefix, names: readonly string
       await ip(['-n', node.ns, 'link', 'set', 'lo', 'up']);
       await ip(['-n', topo.hub, 'link', 'add', node.hubIf, 'type', 'veth', 'peer', 'name', node.ifname, 'netns', node.ns]);
       await ip(['-n', topo.hub, 'link', 'set', node.hubIf, 'master', bridge, 'up']);
+      // The eBPF data plane seals packets one by one: no GSO super-packets, and a route MTU that
+      // leaves room for the ESP header, IV, trailer and ICV.
+      await ip(['-n', node.ns, 'link', 'set', node.ifname, 'gso_max_segs', '1', 'up']);
       await ip(['-n', node.ns, 'addr', 'add', `${node.addr}/24`, 'dev', node.ifname]);
-      await ip(['-n', node.ns, 'link', 'set', node.ifname, 'up']);
+      const subnet = node.addr.split('.').slice(0, 3).join('.');
+      await ip(['-n', node.ns, 'route', 'replace', `${subnet}.0/24`, 'dev', node.ifname, 'mtu', '1400', 'src', node.addr]);
       nodes.push(node);
     }
   } catch (e) {
