@@ -188,7 +188,13 @@ export class Demo {
         if (failed.length) throw new Error(`could not remove ${failed.join(', ')}`);
       }
     });
-    // Cleanup runs in reverse: processes stop before their namespaces go, pins are checked last.
+    // Cleanup runs in reverse: processes stop first (agents remove keys and unpin), then what
+    // they should have removed is checked, then the namespaces go.
+    this.cleanup.add('bpffs pins', async () => {
+      const left = readdirSync('/sys/fs/bpf').filter((p) => p.startsWith(`af-demo-${this.id}-`));
+      for (const p of left) rmSync(join('/sys/fs/bpf', p), { recursive: true, force: true });
+      if (left.length) throw new Error(`agents left pins behind, removed: ${left.join(', ')}`);
+    });
     this.cleanup.add('processes', () => this.procs.stopAll());
     this.topo = await createTopology('af-demo-', [...COMPONENTS.map((c) => c.name), ROGUE.name], this.id, {
       ...Object.fromEntries(COMPONENTS.map((c) => [c.name, c.address])),
@@ -209,11 +215,6 @@ export class Demo {
         '--interface', this.node(c.name).ifname, '--pin-dir', this.pinDir(c.name), '--max-attempts', '6',
       ]);
     }
-    this.cleanup.add('bpffs pins', async () => {
-      const left = readdirSync('/sys/fs/bpf').filter((p) => p.startsWith(`af-demo-${this.id}-`));
-      for (const p of left) rmSync(join('/sys/fs/bpf', p), { recursive: true, force: true });
-      if (left.length) throw new Error(`agents left pins behind, removed: ${left.join(', ')}`);
-    });
     const keyed = await this.waitFor('every edge keyed on both ends', 20_000, async () => {
       const s = await Promise.all(COMPONENTS.map((c) => this.status(c.name)));
       return s.every((x) => x.edges.length > 0 && x.edges.every((e) => e.status === 'keyed')) ? s : undefined;
