@@ -20,9 +20,12 @@ export interface Proc {
 export class ProcSet {
   private readonly procs = new Set<Proc>();
 
-  /** Starts `argv` inside namespace `ns`; stderr goes to `logFile` (the agents' JSON logs). */
-  start(name: string, ns: string, argv: readonly string[], logFile: string): Proc {
-    const [cmd, ...args] = inNetns(ns, argv);
+  /**
+   * Starts `argv` inside namespace `ns` (in this process's own when undefined); stderr goes to
+   * `logFile` (the agents' JSON logs).
+   */
+  start(name: string, ns: string | undefined, argv: readonly string[], logFile: string): Proc {
+    const [cmd, ...args] = ns === undefined ? argv : inNetns(ns, argv);
     const child = spawn(cmd as string, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const log = createWriteStream(logFile, { flags: 'a' });
     child.stderr?.pipe(log);

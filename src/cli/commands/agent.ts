@@ -21,6 +21,7 @@ interface AgentFlags {
   logLevel: string;
   rekeySeconds?: string;
   maxAttempts?: string;
+  handshakeTimeout?: string;
 }
 
 function int(v: string, what: string, min: number, max: number): number {
@@ -45,6 +46,7 @@ export const agentCommand: CliCommand = {
       .option('--pin-dir <dir>', 'bpffs directory for the data plane pins (default /sys/fs/bpf/af-agent-<component>)')
       .option('--rekey-seconds <s>', "override the policy's rekey interval")
       .option('--max-attempts <n>', 'handshake attempts per epoch before waiting for the next one', String(DEFAULT_BACKOFF.maxAttempts))
+      .option('--handshake-timeout <ms>', 'deadline of one handshake attempt', '5000')
       .option('--log-level <level>', 'debug | info | warn | error', 'info')
       .action(async (f: AgentFlags) => {
         if (!['debug', 'info', 'warn', 'error'].includes(f.logLevel)) throw new UsageError(`bad --log-level ${f.logLevel}`);
@@ -68,6 +70,7 @@ export const agentCommand: CliCommand = {
           ...(f.interface ? { dataplane: { ifname: f.interface, pinDir: f.pinDir ?? `/sys/fs/bpf/af-agent-${f.component}` } } : {}),
           log,
           backoff: checkBackoff({ ...DEFAULT_BACKOFF, maxAttempts: int(f.maxAttempts ?? String(DEFAULT_BACKOFF.maxAttempts), '--max-attempts', 1, 100) }),
+          handshakeTimeoutMs: int(f.handshakeTimeout ?? '5000', '--handshake-timeout', 50, 600_000),
           ...(f.rekeySeconds !== undefined ? { rekeySeconds: int(f.rekeySeconds, '--rekey-seconds', 1, 86_400 * 30) } : {}),
         });
         await daemon.start();

@@ -28,7 +28,7 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-export async function startFaultProxy(target: { host: string; port: number }, framer: Framer, rule: FaultRule): Promise<FaultProxy> {
+export async function startFaultProxy(target: { host: string; port: number }, framer: Framer, rule: FaultRule, listen: { host: string; port: number } = { host: '127.0.0.1', port: 0 }): Promise<FaultProxy> {
   const sockets = new Set<Socket>();
   const seen = { i2r: 0, r2i: 0 };
   const forwarded = { i2r: 0, r2i: 0 };
@@ -101,7 +101,7 @@ export async function startFaultProxy(target: { host: string; port: number }, fr
     down.on('close', () => sockets.delete(down));
     up.on('close', () => sockets.delete(up));
   });
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  await new Promise<void>((res) => server.listen(listen.port, listen.host, res));
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   return {
