@@ -33,6 +33,8 @@ export type KeyerFactory = (component: string, resolve: (component: string) => E
 export interface BootstrapRun {
   readonly nodes: number;
   readonly edges: number;
+  /** Threads the agents ran on (one process either way). */
+  readonly threads: number;
   /** From all nodes listening to every edge keyed on both ends. */
   readonly seconds: number;
   /** Also counting the time to start every node's listener. */
@@ -65,18 +67,104 @@ export class BootstrapMismatchError extends AgentError {
   }
 }
 
-/** Checks that for every edge, what one end sends with is what the other receives with. */
-export function checkBothEnds(sinks: ReadonlyMap<string, MemoryKeySink>, edges: ReadonlyArray<[number, number]>): void {
+/** One installed SA as the both-ends check compares it (keys as hex; crosses worker threads). */
+export interface SaView {
+  readonly edge: string;
+  readonly direction: 'in' | 'out';
+  readonly spi: number;
+  readonly key: string;
+  readonly salt: string;
+}
+
+export function saViews(sink: MemoryKeySink): SaView[] {
   const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+  return sink.installed().map((s) => ({ edge: s.flow.edge, direction: s.direction, spi: s.spi, key: hex(s.key), salt: hex(s.salt) }));
+}
+
+/** Checks that for every edge, what one end sends with is what the other receives with. */
+export function checkBothEnds(installed: (component: string) => readonly SaView[], edges: ReadonlyArray<[number, number]>): void {
   for (const [f, t] of edges) {
     const edge = `${nodeName(f)}->${nodeName(t)}`;
-    const a = sinks.get(nodeName(f))?.installed().filter((s) => s.flow.edge === edge) ?? [];
-    const b = sinks.get(nodeName(t))?.installed().filter((s) => s.flow.edge === edge) ?? [];
-    const pick = (xs: typeof a, d: 'in' | 'out') => xs.find((s) => s.direction === d);
+    const a = installed(nodeName(f)).filter((s) => s.edge === edge);
+    const b = installed(nodeName(t)).filter((s) => s.edge === edge);
+    const pick = (xs: readonly SaView[], d: 'in' | 'out') => xs.find((s) => s.direction === d);
     const [aOut, aIn, bOut, bIn] = [pick(a, 'out'), pick(a, 'in'), pick(b, 'out'), pick(b, 'in')];
     if (!aOut || !aIn || !bOut || !bIn) throw new BootstrapMismatchError(edge);
-    if (aOut.spi !== bIn.spi || hex(aOut.key) !== hex(bIn.key) || hex(aOut.salt) !== hex(bIn.salt)) throw new BootstrapMismatchError(edge);
-    if (bOut.spi !== aIn.spi || hex(bOut.key) !== hex(aIn.key) || hex(bOut.salt) !== hex(aIn.salt)) throw new BootstrapMismatchError(edge);
+    if (aOut.spi !== bIn.spi || aOut.key !== bIn.key || aOut.salt !== bIn.salt) throw new BootstrapMismatchError(edge);
+    if (bOut.spi !== aIn.spi || bOut.key !== aIn.key || bOut.salt !== aIn.salt) throw new BootstrapMismatchError(edge);
+  }
+}
+
+/**
+ * Some of the bench's nodes (all of them, or one worker thread's share): their agents, key tables
+ * and the endpoints of every node.
+ */
+export class BootstrapGroup {
+  readonly agents: Agent[] = [];
+  readonly sinks = new Map<string, MemoryKeySink>();
+  readonly endpoints = new Map<string, Endpoint>();
+
+  constructor(n: number, indices: readonly number[], keyer: KeyerFactory) {
+    const edges = bootstrapEdges(n);
+    const resolve = (c: string): Endpoint | undefined => this.endpoints.get(c);
+    for (const i of indices) {
+      const me = nodeName(i);
+      const plan: AgentPlan = {
+        component: me,
+        policyVersion: 1,
+        rekeyIntervalMs: 3_600_000,
+        initiate: edges.filter(([f]) => f === i).map(([f, t]) => planned(f, t)),
+        accept: edges.filter(([, t]) => t === i).map(([f, t]) => planned(f, t)),
+      };
+      const sink = new MemoryKeySink();
+      this.sinks.set(me, sink);
+      // Generous per-handshake deadline: with 2N handshakes in flight on 2 cores, queueing is the cost.
+      this.agents.push(new Agent({ plan, keyer: keyer(me, resolve), keys: sink, log: silentLogger, handshakeTimeoutMs: Math.max(10_000, n * 20) }));
+    }
+  }
+
+  /** Every agent listens; returns this group's endpoints. */
+  async listen(): Promise<Record<string, Endpoint>> {
+    const out: Record<string, Endpoint> = {};
+    for (const a of this.agents) {
+      out[a.component] = await a.listen();
+      this.endpoints.set(a.component, out[a.component] as Endpoint);
+    }
+    return out;
+  }
+
+  /** Starts every agent; resolves when every edge of every agent here is keyed. */
+  async run(timeoutMs: number): Promise<void> {
+    const all = Promise.all(this.agents.map((a) => a.whenAllKeyed()));
+    for (const a of this.agents) await a.start();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      all,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`bootstrap not done after ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  failures(): { count: number; reasons: Record<string, number> } {
+    let count = 0;
+    const reasons: Record<string, number> = {};
+    for (const a of this.agents) {
+      for (const s of a.metrics.series('attestflow_handshake_failures_total')) {
+        count += s.value;
+        const k = s.labels.reason ?? 'unknown';
+        reasons[k] = (reasons[k] ?? 0) + s.value;
+      }
+    }
+    return { count, reasons };
+  }
+
+  installed(): Record<string, SaView[]> {
+    return Object.fromEntries([...this.sinks].map(([c, sink]) => [c, saViews(sink)]));
+  }
+
+  stop(): Promise<void[]> {
+    return Promise.all(this.agents.map((a) => a.stop('bench done')));
   }
 }
 
@@ -85,13 +173,13 @@ export function checkBothEnds(sinks: ReadonlyMap<string, MemoryKeySink>, edges: 
  * measurement and role under one sim root), the policy of the generated workflow, and MAKE over
  * loopback TCP.
  */
-export function simBootstrapWorld(n: number, crypto?: CryptoProvider): { world: SimWorld; keyer: KeyerFactory } {
+export function simBootstrapWorld(n: number, crypto?: CryptoProvider, material?: ConstructorParameters<typeof SimWorld>[2]): { world: SimWorld; keyer: KeyerFactory } {
   const edges = bootstrapEdges(n);
   const world = new SimWorld({
     workflow: `bootstrap-${n}`,
     components: Array.from({ length: n }, (_, i) => ({ name: nodeName(i), owner: `owner${i % 4}` })),
     edges: edges.map(([f, t]) => ({ from: nodeName(f), to: nodeName(t), protocol: 'tcp' as const, port: 9 })),
-  }, crypto);
+  }, crypto, material);
   const verifiers = verifiersFor(world.policy, crypto);
   const keyer: KeyerFactory = (component, resolve) =>
     new MakeTcpKeyer({
@@ -110,66 +198,31 @@ export function simBootstrapWorld(n: number, crypto?: CryptoProvider): { world: 
 export async function runBootstrap(opts: BootstrapOptions): Promise<BootstrapRun> {
   const n = opts.nodes;
   const edges = bootstrapEdges(n);
-  const endpoints = new Map<string, Endpoint>();
-  const resolve = (c: string): Endpoint | undefined => endpoints.get(c);
-  const agents: Agent[] = [];
-  const sinks = new Map<string, MemoryKeySink>();
-  for (let i = 0; i < n; i++) {
-    const me = nodeName(i);
-    const plan: AgentPlan = {
-      component: me,
-      policyVersion: 1,
-      rekeyIntervalMs: 3_600_000,
-      initiate: edges.filter(([f]) => f === i).map(([f, t]) => planned(f, t)),
-      accept: edges.filter(([, t]) => t === i).map(([f, t]) => planned(f, t)),
-    };
-    const sink = new MemoryKeySink();
-    sinks.set(me, sink);
-    // Generous per-handshake deadline: with 2N handshakes in flight on 2 cores, queueing is the cost.
-    agents.push(new Agent({ plan, keyer: opts.keyer(me, resolve), keys: sink, log: silentLogger, handshakeTimeoutMs: Math.max(10_000, n * 20) }));
-  }
+  const group = new BootstrapGroup(n, Array.from({ length: n }, (_, i) => i), opts.keyer);
   const tListen = performance.now();
   try {
-    for (const a of agents) {
-      const ep = await a.listen();
-      endpoints.set(a.component, ep);
-    }
+    await group.listen();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const all = Promise.all(agents.map((a) => a.whenAllKeyed()));
-    for (const a of agents) await a.start();
-    const timeoutMs = opts.timeoutMs ?? 120_000;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      all,
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`bootstrap of ${n} nodes not done after ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    await group.run(opts.timeoutMs ?? 120_000);
     const t1 = performance.now();
     const cpu = process.cpuUsage(cpu0);
-    checkBothEnds(sinks, edges);
+    const inst = group.installed();
+    checkBothEnds((c) => inst[c] ?? [], edges);
     const seconds = (t1 - t0) / 1000;
-    let failures = 0;
-    const reasons: Record<string, number> = {};
-    for (const a of agents) {
-      for (const s of a.metrics.series('attestflow_handshake_failures_total')) {
-        failures += s.value;
-        const k = s.labels.reason ?? 'unknown';
-        reasons[k] = (reasons[k] ?? 0) + s.value;
-      }
-    }
+    const f = group.failures();
     return {
       nodes: n,
       edges: edges.length,
+      threads: 1,
       seconds,
       secondsWithListen: (t1 - tListen) / 1000,
       handshakesPerSecond: edges.length / seconds,
-      handshakeFailures: failures,
-      failureReasons: reasons,
+      handshakeFailures: f.count,
+      failureReasons: f.reasons,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
     };
   } finally {
-    await Promise.all(agents.map((a) => a.stop('bench done')));
+    await group.stop();
   }
 }

@@ -39,12 +39,20 @@ export class SimWorld {
   readonly policy: CompiledPolicy;
   private readonly crypto: CryptoProvider;
 
-  constructor(readonly spec: SimWorldSpec, crypto: CryptoProvider = defaultCrypto) {
+  /** Owner name → public key (hex) used in the policy. */
+  readonly owners: Readonly<Record<string, string>>;
+
+  /**
+   * A fresh world, or (with `material`) the same world again — e.g. in another worker thread:
+   * same root, same owners, hence the same policy text and digest.
+   */
+  constructor(readonly spec: SimWorldSpec, crypto: CryptoProvider = defaultCrypto, material?: { rootSeed: Uint8Array; owners: Readonly<Record<string, string>> }) {
     this.crypto = crypto;
-    this.rootSeed = new Uint8Array(randomBytes(32));
+    this.rootSeed = material ? material.rootSeed.slice() : new Uint8Array(randomBytes(32));
     this.root = SimRoot.fromSeed(this.rootSeed, crypto);
-    const owners: Record<string, string> = {};
+    const owners: Record<string, string> = { ...material?.owners };
     for (const c of spec.components) owners[c.owner] ??= Buffer.from(crypto.ed25519Public(new Uint8Array(randomBytes(32)))).toString('hex');
+    this.owners = owners;
     this.policyText = policyYaml({
       workflow: spec.workflow,
       version: spec.version ?? 1,
