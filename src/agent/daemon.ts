@@ -9,6 +9,8 @@ import { Dataplane } from '../dataplane/dataplane.js';
 import { CompiledPolicy, claimsMatchIdentity } from '../policy/compile.js';
 import { checkPolicy } from '../policy/check.js';
 import { PolicyError } from '../policy/errors.js';
+import { PolicyStore, type Approval } from '../policy/update.js';
+import { AttestflowError } from '../errors.js';
 import type { Attester } from '../attestation/types.js';
 import { Agent } from './agent.js';
 import { DataplaneKeySink } from './dataplane-keys.js';
@@ -37,6 +39,31 @@ export interface DaemonOptions {
   readonly handshakeTimeoutMs?: number;
   /** Overrides the policy's rekey interval (demo and tests), seconds. */
   readonly rekeySeconds?: number;
+  /**
+   * Owners' approvals of the policy file's version (JSON array of {owner, signature}, or one per
+   * line), re-read with the policy on SIGHUP. Without it the first policy is adopted as in force
+   * and no update can activate.
+   */
+  readonly approvalsFile?: string;
+}
+
+/** Reads owner approvals (the format `attestflow policy approve` writes). */
+export function readApprovals(file: string): Approval[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new AgentError('agent.approvals', `cannot read approvals ${file}: ${(e as Error).message}`);
+  }
+  const ok = (x: unknown): x is Approval => x !== null && typeof x === 'object' && typeof (x as Approval).owner === 'string' && typeof (x as Approval).signature === 'string';
+  let items: unknown[];
+  try {
+    items = text.startsWith('[') ? (JSON.parse(text) as unknown[]) : text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as unknown);
+  } catch (e) {
+    throw new AgentError('agent.approvals', `${file}: not JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(items) || !items.every(ok)) throw new AgentError('agent.approvals', `${file}: approvals must be {owner, signature} objects`);
+  return items;
 }
 
 export function loadPolicy(file: string, previousVersion?: number): CompiledPolicy {
@@ -53,13 +80,21 @@ export function loadPolicy(file: string, previousVersion?: number): CompiledPoli
 
 export class Daemon {
   private policy: CompiledPolicy;
+  private readonly store = new PolicyStore();
   private agent: Agent | undefined;
   private dp: Dataplane | undefined;
   private status: StatusServer | undefined;
   private stopped = false;
 
   constructor(private readonly o: DaemonOptions) {
-    this.policy = loadPolicy(o.policyFile);
+    const first = loadPolicy(o.policyFile);
+    if (o.approvalsFile !== undefined) {
+      // Approvals given: the first version must carry them too.
+      this.policy = this.store.activate(first, readApprovals(o.approvalsFile)).policy;
+    } else {
+      this.store.adopt(first);
+      this.policy = first;
+    }
   }
 
   private plan() {
@@ -122,23 +157,32 @@ export class Daemon {
   async reload(): Promise<void> {
     const log = this.o.log;
     let next: CompiledPolicy;
+    let revoked: readonly string[];
     try {
-      next = loadPolicy(this.o.policyFile, this.policy.version).after(this.policy);
+      if (this.o.approvalsFile === undefined) {
+        throw new AgentError('agent.approvals', 'no --approvals file: a policy update needs the owners\' approvals to activate');
+      }
+      const a = this.store.activate(loadPolicy(this.o.policyFile), readApprovals(this.o.approvalsFile));
+      next = a.policy;
+      revoked = a.revoked.map((r) => r.component);
     } catch (e) {
-      log.error('policy update refused', { reason: e instanceof AgentError || e instanceof PolicyError ? e.code : 'internal', message: (e as Error).message });
+      log.error('policy update refused', { reason: e instanceof AttestflowError ? e.code : 'internal', message: (e as Error).message });
       return;
     }
     const prev = this.policy;
     this.policy = next;
-    log.info('policy update accepted', { from: prev.version, to: next.version, revoked: next.revocations.map((r) => r.component) });
+    log.info('policy update accepted', { from: prev.version, to: next.version, revoked });
     if (this.agent) {
+      let plan;
       try {
-        await this.agent.applyPlan(this.plan());
+        plan = this.plan();
       } catch (e) {
         // This component left the policy: stop keying anything (its keys are removed by stop).
         log.error('this component is not in the new policy; stopping', { message: (e as Error).message });
         await this.stop('component removed from the policy');
+        return;
       }
+      await this.agent.applyPlan(plan);
     }
   }
 

@@ -41,6 +41,8 @@ export class SimWorld {
 
   /** Owner name → public key (hex) used in the policy. */
   readonly owners: Readonly<Record<string, string>>;
+  /** Owner name → Ed25519 seed, for owners this world generated (to sign approvals in tests and the demo). */
+  readonly ownerSeeds: Readonly<Record<string, Uint8Array>>;
 
   /**
    * A fresh world, or (with `material`) the same world again — e.g. in another worker thread:
@@ -51,8 +53,15 @@ export class SimWorld {
     this.rootSeed = material ? material.rootSeed.slice() : new Uint8Array(randomBytes(32));
     this.root = SimRoot.fromSeed(this.rootSeed, crypto);
     const owners: Record<string, string> = { ...material?.owners };
-    for (const c of spec.components) owners[c.owner] ??= Buffer.from(crypto.ed25519Public(new Uint8Array(randomBytes(32)))).toString('hex');
+    const seeds: Record<string, Uint8Array> = {};
+    for (const c of spec.components) {
+      if (owners[c.owner] !== undefined) continue;
+      const seed = new Uint8Array(randomBytes(32));
+      seeds[c.owner] = seed;
+      owners[c.owner] = Buffer.from(crypto.ed25519Public(seed)).toString('hex');
+    }
     this.owners = owners;
+    this.ownerSeeds = seeds;
     this.policyText = policyYaml({
       workflow: spec.workflow,
       version: spec.version ?? 1,

@@ -22,6 +22,7 @@ interface AgentFlags {
   rekeySeconds?: string;
   maxAttempts?: string;
   handshakeTimeout?: string;
+  approvals?: string;
 }
 
 function int(v: string, what: string, min: number, max: number): number {
@@ -38,6 +39,7 @@ export const agentCommand: CliCommand = {
       .description('run the node agent: attest, key every edge of a component with MAKE, install data-plane keys, rekey each epoch')
       .requiredOption('--policy <file>', 'workflow policy (YAML); SIGHUP re-reads it')
       .requiredOption('--component <name>', 'the component this node runs')
+      .option('--approvals <file>', "owners' approvals of the policy (re-read with it on SIGHUP; needed for updates)")
       .option('--sim-tee <file>', 'software TEE launch file (JSON: rootSeed, measurement, role); development only')
       .option('--listen <host:port>', 'MAKE listen address (default: the component address from the policy)')
       .option('--make-port <port>', 'MAKE TCP port of every node', String(DEFAULT_MAKE_PORT))
@@ -62,6 +64,7 @@ export const agentCommand: CliCommand = {
         const log = jsonLogger({ component: f.component }, { level: f.logLevel as LogLevel });
         const daemon = new Daemon({
           policyFile: f.policy,
+          ...(f.approvals !== undefined ? { approvalsFile: f.approvals } : {}),
           component: f.component,
           attester: loadSimTee(f.simTee),
           makePort,
