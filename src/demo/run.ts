@@ -6,7 +6,7 @@
  * namespaces, processes, bpffs pins, temporary files — is removed at the end, on failure, and on
  * SIGINT/SIGTERM.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { fetchStatus, type FetchedStatus } from '../agent/status-client.js';
 import { SimWorld } from '../agent/sim-world.js';
 import { DEFAULT_MAKE_PORT } from '../agent/plan.js';
+import { signApproval } from '../policy/update.js';
 import { AttestflowError } from '../errors.js';
 import { Cleanup } from './cleanup.js';
 import { createTopology, destroyTopology, listNetns, removeStale, type NetNode, type Topology } from './netns.js';
@@ -47,6 +48,8 @@ export interface DemoOptions {
   readonly out?: (line: string) => void;
   /** Test hook: called after each progress line with its step name. */
   readonly onStep?: (step: string) => void;
+  /** Copy the agents' JSON logs (and the wire capture) here before the work files are removed. */
+  readonly keepLogs?: string;
 }
 
 export interface DemoResult {
@@ -130,7 +133,7 @@ export class Demo {
     const world = this.world as SimWorld;
     const launchFile = join(this.dir, `${label}.tee.json`);
     writeFileSync(launchFile, JSON.stringify(world.launchFile(component, launch)), { mode: 0o600 });
-    const argv = [process.execPath, BIN, 'agent', '--policy', join(this.dir, 'policy.yaml'), '--component', component, '--sim-tee', launchFile, '--status', `unix:${this.sock(label)}`, ...extra];
+    const argv = [process.execPath, BIN, 'agent', '--policy', join(this.dir, 'policy.yaml'), '--approvals', join(this.dir, 'approvals.json'), '--component', component, '--sim-tee', launchFile, '--status', `unix:${this.sock(label)}`, ...extra];
     return this.procs.start(label, ns, argv, join(this.dir, `${label}.log`));
   }
 
@@ -171,7 +174,13 @@ export class Demo {
       if (Number.isInteger(pid) && pid !== process.pid && spawnSync('kill', ['-0', String(pid)]).status !== 0) rmSync(join('/sys/fs/bpf', p), { recursive: true, force: true });
     }
     this.dir = mkdtempSync(join(tmpdir(), `af-demo-${this.id}-`));
-    this.cleanup.add('temporary files', async () => rmSync(this.dir, { recursive: true, force: true }));
+    this.cleanup.add('temporary files', async () => {
+      if (this.o.keepLogs !== undefined) {
+        mkdirSync(this.o.keepLogs, { recursive: true });
+        for (const f of readdirSync(this.dir).filter((x) => x.endsWith('.log') || x.endsWith('.pcap') || x === 'policy.yaml')) copyFileSync(join(this.dir, f), join(this.o.keepLogs, f));
+      }
+      rmSync(this.dir, { recursive: true, force: true });
+    });
     this.say('preflight', `root, nsenter, ip, tcpdump and the eBPF data plane are present; work files in ${this.dir}`);
 
     // --- policy: three owners, three components, a pipeline of two edges, a fresh sim root.
@@ -179,7 +188,10 @@ export class Demo {
     this.world = new SimWorld({ workflow: 'clinical-pipeline', rekeyIntervalSeconds: rekeySeconds, components: COMPONENTS, edges: EDGES });
     const world = this.world;
     writeFileSync(join(this.dir, 'policy.yaml'), world.policyText);
-    this.say('policy', `policy clinical-pipeline v1: ingest (hospital) → analyze (lab) → report (auditor), ${EDGES.length} edges, rekey every ${rekeySeconds} s, digest ${world.policy.digestHex.slice(0, 16)}…`);
+    // Every owner signs the version; each agent activates it only with all three approvals.
+    const owners = Object.keys(world.ownerSeeds);
+    writeFileSync(join(this.dir, 'approvals.json'), JSON.stringify(owners.map((o) => signApproval(o, world.ownerSeeds[o] as Uint8Array, world.policy))));
+    this.say('policy', `policy clinical-pipeline v1: ingest (hospital) → analyze (lab) → report (auditor), ${EDGES.length} edges, rekey every ${rekeySeconds} s, digest ${world.policy.digestHex.slice(0, 16)}…, approved by ${owners.join(', ')}`);
 
     // --- network: one namespace per component plus one for the rogue TEEs, bridged in a hub.
     this.cleanup.add('network namespaces', async () => {

@@ -12,13 +12,14 @@ export const demoCommand: CliCommand = {
       .description('run a local confidential workflow across network namespaces with the software TEE (root)')
       .option('--records <n>', 'records to send through the pipeline', '400')
       .option('--rekey-seconds <s>', 'rekey interval written into the demo policy (>= 10)', '10')
-      .action(async (o: { records: string; rekeySeconds: string }) => {
+      .option('--keep-logs <dir>', "copy the agents' JSON logs, the policy and the wire capture to this directory")
+      .action(async (o: { records: string; rekeySeconds: string; keepLogs?: string }) => {
         const records = Number(o.records);
         const rekeySeconds = Number(o.rekeySeconds);
         if (!Number.isInteger(records) || records < 1 || records > 1_000_000) throw new UsageError(`--records must be an integer in 1..1000000, got ${o.records}`);
         if (!Number.isInteger(rekeySeconds) || rekeySeconds < 10 || rekeySeconds > 600) throw new UsageError(`--rekey-seconds must be an integer in 10..600, got ${o.rekeySeconds}`);
         process.stdout.write('attestflow demo: three parties, one confidential workflow, on this machine (software TEEs, network namespaces, eBPF ESP)\n');
-        const demo = new Demo({ records, rekeySeconds });
+        const demo = new Demo({ records, rekeySeconds, ...(o.keepLogs !== undefined ? { keepLogs: o.keepLogs } : {}) });
         // Interrupted: remove everything made so far, then exit 130/143.
         const sig = onShutdown(async (signal) => {
           process.stdout.write(`\ninterrupted (${signal}): cleaning up\n`);
