@@ -34,6 +34,10 @@ export { bytesCrypto } from './make/bytes-crypto.js';
 export { Party, keysDigest, toEdgeKeys, type PartyConfig, type TraceStep, type TraceSink, type MakeRole } from './make/party.js';
 export { runLocal, pump, eventOfBytes, type Interceptor } from './make/local.js';
 export { StaticHandshakePolicy, type StaticPolicySpec } from './make/static-policy.js';
+export {
+  runInitiator, MakeListener, runOnSocket, type MakeResult, type InitiatorOptions, type ListenerOptions, type TimingOptions,
+} from './make/driver.js';
+export { ndjsonTrace, readTrace, teeTrace } from './make/trace.js';
 export { ALL_DEFENCES, type Defences, type EdgeKeys, type SaKeys, type HandshakePolicy } from './make/types.js';
 
 // policy

@@ -8,6 +8,10 @@ import { type CryptoProvider, checkLength, isAllZero, lowOrder } from './provide
 
 export const nobleCrypto: CryptoProvider = {
   name: 'noble',
+  x25519Generate() {
+    const secret = x25519.utils.randomSecretKey();
+    return { secret, publicKey: x25519.getPublicKey(secret) };
+  },
   x25519Public(secret) {
     checkLength('X25519 secret', secret, 32);
     return x25519.getPublicKey(secret);

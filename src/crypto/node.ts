@@ -9,6 +9,7 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
+  generateKeyPairSync,
   hkdfSync,
   randomBytes,
   sign,
@@ -22,15 +23,20 @@ const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
 const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
 const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
 
-const CURVE: Record<string, 'X25519' | 'Ed25519'> = { [X25519_PKCS8.toString('hex')]: 'X25519', [ED25519_PKCS8.toString('hex')]: 'Ed25519', [X25519_SPKI.toString('hex')]: 'X25519', [ED25519_SPKI.toString('hex')]: 'Ed25519' };
+const CURVE: Record<string, 'X25519' | 'Ed25519'> = {
+  [X25519_PKCS8.toString('hex')]: 'X25519',
+  [ED25519_PKCS8.toString('hex')]: 'Ed25519',
+  [X25519_SPKI.toString('hex')]: 'X25519',
+  [ED25519_SPKI.toString('hex')]: 'Ed25519',
+};
 const b64u = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
 
 /**
- * Raw keys enter OpenSSL fastest as JWK: Node builds those with EVP_PKEY_new_raw_*_key, while DER
- * goes through OpenSSL 3's generic decoders (~1 ms a key here, more than the DH itself). A private
- * JWK needs an `x` member, which Node type-checks but does not use (the key comes from `d`); rather
- * than rely on that unchecked, `jwkPrivateOk` proves it at load time on the RFC 7748 §6.1 vector,
- * and the DER path is used when the proof fails.
+ * Raw keys enter OpenSSL fastest as JWK (node builds those with EVP_PKEY_new_raw_*_key; DER goes
+ * through OpenSSL 3's generic decoders, ~1 ms a key here, more than the DH itself). A private JWK
+ * needs an `x` member that node type-checks but does not use (the key comes from `d`); rather than
+ * rely on that unchecked, `jwkPrivateOk` proves it at load on the RFC 7748 vector, and the DER path
+ * is used when the proof fails. (Approach from the agent branch, merged here.)
  */
 function privDer(prefix: Buffer, raw: Uint8Array): KeyObject {
   return createPrivateKey({ key: Buffer.concat([prefix, raw]), format: 'der', type: 'pkcs8' });
@@ -41,26 +47,21 @@ function privJwk(prefix: Buffer, raw: Uint8Array): KeyObject {
 const jwkPrivateOk: boolean = (() => {
   try {
     const alice = Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex');
-    const k = privJwk(X25519_PKCS8, alice);
-    const x = createPublicKey(k).export({ format: 'jwk' }).x;
+    const x = createPublicKey(privJwk(X25519_PKCS8, alice)).export({ format: 'jwk' }).x;
     return x === Buffer.from('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a', 'hex').toString('base64url');
   } catch {
     return false;
   }
 })();
-function priv(prefix: Buffer, raw: Uint8Array): KeyObject {
+function importPriv(prefix: Buffer, raw: Uint8Array): KeyObject {
   return jwkPrivateOk ? privJwk(prefix, raw) : privDer(prefix, raw);
-}
-function pub(prefix: Buffer, raw: Uint8Array): KeyObject {
-  return createPublicKey({ key: { kty: 'OKP', crv: CURVE[prefix.toString('hex')] as string, x: b64u(raw) }, format: 'jwk' });
 }
 
 /**
- * Importing a key through OpenSSL 3's DER decoders costs far more than the signature itself
- * (~1 ms against ~0.05 ms here), and a node signs with the same device key and verifies the same
- * peers' keys over and over (the bootstrap of many edges). So long-lived keys are kept as
- * KeyObjects: Ed25519 signing seeds and public keys. Ephemeral X25519 secrets are never cached,
- * so a finished handshake leaves no DH secret behind (forward secrecy).
+ * Long-lived keys (Ed25519 signing seeds, peers' public keys) are used over and over when a node
+ * keys many edges, so their KeyObjects are cached by their bytes (bounded, oldest dropped first).
+ * Ephemeral X25519 secrets are never put in that cache, so a finished handshake leaves no DH
+ * secret behind (forward secrecy): their KeyObject lives in a WeakMap on the secret's buffer.
  */
 const KEY_CACHE_MAX = 4096;
 const keyCache = new Map<string, KeyObject>();
@@ -74,36 +75,52 @@ function cached(tag: string, raw: Uint8Array, make: () => KeyObject): KeyObject 
   }
   return v;
 }
-// A handshake derives its X25519 public share and later the shared secret from the same secret
-// buffer: remember its KeyObject for as long as that buffer lives (weakly), checked against a copy
-// of the bytes in case the buffer was changed in between.
 const xPrivs = new WeakMap<Uint8Array, { readonly raw: Uint8Array; readonly key: KeyObject }>();
-function xPriv(secret: Uint8Array): KeyObject {
-  const hit = xPrivs.get(secret);
-  if (hit !== undefined && bytesEqual(hit.raw, secret)) return hit.key;
-  const key = priv(X25519_PKCS8, secret);
-  xPrivs.set(secret, { raw: secret.slice(), key });
+function priv(prefix: Buffer, raw: Uint8Array): KeyObject {
+  if (prefix === ED25519_PKCS8) return cached('e', raw, () => importPriv(prefix, raw));
+  // X25519: remembered per secret buffer, checked against a copy in case the buffer changed.
+  const hit = xPrivs.get(raw);
+  if (hit !== undefined && bytesEqual(hit.raw, raw)) return hit.key;
+  const key = importPriv(prefix, raw);
+  xPrivs.set(raw, { raw: raw.slice(), key });
   return key;
 }
-const edPriv = (seed: Uint8Array): KeyObject => cached('s', seed, () => priv(ED25519_PKCS8, seed));
-const edPub = (key: Uint8Array): KeyObject => cached('p', key, () => pub(ED25519_SPKI, key));
+function pub(prefix: Buffer, raw: Uint8Array): KeyObject {
+  const crv = CURVE[prefix.toString('hex')] as string;
+  return cached(crv, raw, () => createPublicKey({ key: { kty: 'OKP', crv, x: b64u(raw) }, format: 'jwk' }));
+}
+const publicOf = new WeakMap<KeyObject, Uint8Array>();
 function rawPublic(k: KeyObject): Uint8Array {
-  return new Uint8Array(Buffer.from(createPublicKey(k).export({ format: 'jwk' }).x as string, 'base64url'));
+  let p = publicOf.get(k);
+  if (p === undefined) {
+    p = new Uint8Array(Buffer.from(createPublicKey(k).export({ format: 'jwk' }).x as string, 'base64url'));
+    publicOf.set(k, p);
+  }
+  return p.slice();
 }
 const u8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
 export const nodeCrypto: CryptoProvider = {
   name: 'node',
+  x25519Generate() {
+    const { privateKey } = generateKeyPairSync('x25519');
+    const jwk = privateKey.export({ format: 'jwk' });
+    const secret = new Uint8Array(Buffer.from(jwk.d as string, 'base64url'));
+    const publicKey = new Uint8Array(Buffer.from(jwk.x as string, 'base64url'));
+    xPrivs.set(secret, { raw: secret.slice(), key: privateKey });
+    publicOf.set(privateKey, publicKey.slice());
+    return { secret, publicKey };
+  },
   x25519Public(secret) {
     checkLength('X25519 secret', secret, 32);
-    return rawPublic(xPriv(secret));
+    return rawPublic(priv(X25519_PKCS8, secret));
   },
   x25519(secret, peerPublic) {
     checkLength('X25519 secret', secret, 32);
     checkLength('X25519 public key', peerPublic, 32);
     let out: Uint8Array;
     try {
-      out = u8(diffieHellman({ privateKey: xPriv(secret), publicKey: pub(X25519_SPKI, peerPublic) }));
+      out = u8(diffieHellman({ privateKey: priv(X25519_PKCS8, secret), publicKey: pub(X25519_SPKI, peerPublic) }));
     } catch {
       // OpenSSL refuses an all-zero result ("failed during derivation").
       throw lowOrder();
@@ -113,16 +130,16 @@ export const nodeCrypto: CryptoProvider = {
   },
   ed25519Public(seed) {
     checkLength('Ed25519 seed', seed, 32);
-    return rawPublic(edPriv(seed));
+    return rawPublic(priv(ED25519_PKCS8, seed));
   },
   ed25519Sign(seed, message) {
     checkLength('Ed25519 seed', seed, 32);
-    return u8(sign(null, message, edPriv(seed)));
+    return u8(sign(null, message, priv(ED25519_PKCS8, seed)));
   },
   ed25519Verify(publicKey, message, signature) {
     if (publicKey.length !== 32 || signature.length !== 64) return false;
     try {
-      return verify(null, message, edPub(publicKey), signature);
+      return verify(null, message, pub(ED25519_SPKI, publicKey), signature);
     } catch {
       return false;
     }

@@ -6,6 +6,8 @@ import { AttestflowError } from '../errors.js';
 
 export interface CryptoProvider {
   readonly name: string;
+  /** A fresh X25519 key pair (the fast provider keeps the key object for the shared secret). */
+  x25519Generate(): { secret: Uint8Array; publicKey: Uint8Array };
   /** X25519 public key of a 32-byte secret (clamped as RFC 7748 says). */
   x25519Public(secret: Uint8Array): Uint8Array;
   /** X25519 shared secret; throws `crypto.low-order` when it is all zero (RFC 7748 §6.1). */

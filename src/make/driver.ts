@@ -62,7 +62,7 @@ export function runOnSocket(party: Party, socket: Socket, opts: TimingOptions & 
       resolve();
     };
     const write = (out: Uint8Array[]) => {
-      for (const m of out) if (!socket.destroyed) socket.write(encodeFrame(m));
+      for (const m of out) if (!finished && !socket.destroyed) socket.write(encodeFrame(m));
     };
     const feed = (ev: MakeEvent, raw?: Uint8Array) => {
       chain = chain.then(async () => {
@@ -82,12 +82,28 @@ export function runOnSocket(party: Party, socket: Socket, opts: TimingOptions & 
       for (const f of got) feed(eventOfBytes(f, opts.replayed), f);
     };
     const onGone = (why: string) => () => feed({ type: 'abort', code: 'make.transport', detail: why });
-    const onAbort = () => feed({ type: 'abort', code: 'make.aborted' });
-    const timer = setTimeout(() => feed({ type: 'timeout' }), opts.timeoutMs ?? 10_000);
+    // Timeout and abort do not queue behind a pending step: an attester or verifier that never
+    // answers must not hold the handshake open. The transition is synchronous, so applying it now
+    // is safe; the stuck step finds the machine final and stops.
+    const interrupt = (ev: MakeEvent) => {
+      if (finished || party.done) return;
+      party.apply(ev);
+      finish();
+    };
+    const onAbort = () => interrupt({ type: 'abort', code: 'make.aborted' });
+    const timer = setTimeout(() => interrupt({ type: 'timeout' }), opts.timeoutMs ?? 10_000);
 
     socket.setNoDelay(true);
     socket.on('data', onData);
     socket.on('error', (e) => onGone((e as NodeJS.ErrnoException).code ?? 'socket error')());
+    // A peer that closes inside a frame sent a truncated message, not merely a short conversation.
+    socket.on('end', () => {
+      try {
+        frames.end();
+      } catch (e) {
+        feed({ type: 'abort', code: 'make.malformed', detail: isAttestflowError(e) ? e.code : 'wire.truncated' });
+      }
+    });
     socket.on('close', onGone('connection closed'));
     opts.signal?.addEventListener('abort', onAbort);
     if (opts.signal?.aborted) onAbort();

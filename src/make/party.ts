@@ -103,7 +103,7 @@ export class Party {
     const c = config.crypto ?? defaultCrypto;
     const input: InitiatorInput = {
       crypto: bytesCrypto(c), policy: config.policy, defences: config.defences, self: config.self, peer, epoch,
-      secret: c.randomBytes(32), nonce: c.randomBytes(32), spi: randomSpi(c), ...extra,
+      secret: c.x25519Generate().secret, nonce: c.randomBytes(32), spi: randomSpi(c), ...extra,
     };
     const [s, a] = initialTransition(initiatorMachine, input);
     return new Party('initiator', config, s, effectsOf(a));
@@ -113,7 +113,7 @@ export class Party {
     const c = config.crypto ?? defaultCrypto;
     const input: ResponderInput = {
       crypto: bytesCrypto(c), policy: config.policy, defences: config.defences, self: config.self,
-      secret: c.randomBytes(32), nonce: c.randomBytes(32), spi: randomSpi(c), ...extra,
+      secret: c.x25519Generate().secret, nonce: c.randomBytes(32), spi: randomSpi(c), ...extra,
     };
     const [s, a] = initialTransition(responderMachine, input);
     return new Party('responder', config, s, effectsOf(a));

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createConnection, createServer, type Server } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,19 +6,24 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MakeListener, runInitiator, type MakeResult } from '../../src/make/driver.js';
 import { isAttestflowError } from '../../src/errors.js';
 import { keysDigest } from '../../src/make/party.js';
-import { ndjsonTrace } from '../../src/make/trace.js';
+import { ndjsonTrace, readTrace } from '../../src/make/trace.js';
+import { checkTraceFile } from '../../model-tests/trace-check.js';
 import type { MakeFailure } from '../../src/make/reasons.js';
 import { makeWorld } from './fixtures.js';
 
-export const traceDir = mkdtempSync(join(tmpdir(), 'af-make-trace-'));
+const traceDir = mkdtempSync(join(tmpdir(), 'af-make-trace-'));
+const traceFile = join(traceDir, 'tcp.ndjson');
 afterAll(() => rmSync(traceDir, { recursive: true, force: true }));
 
 const w = makeWorld(2);
+/** Every party of these tests writes its protocol steps to one ndjson trace. */
+const cfg = (self: string, attester: (typeof w.attesters)[keyof typeof w.attesters], policy: ReturnType<typeof w.policy>) =>
+  w.config(self, attester, policy, { trace: ndjsonTrace(traceFile) });
 
 async function withListener<T>(self: 'beta' | 'gamma', f: (port: number, got: { keys: MakeResult[]; failures: MakeFailure[] }) => Promise<T>, policy = w.policy()): Promise<T> {
   const got = { keys: [] as MakeResult[], failures: [] as MakeFailure[] };
   const l = new MakeListener({
-    ...w.config(self, w.attesters[self], policy, { trace: ndjsonTrace(join(traceDir, 'tcp.ndjson')) }),
+    ...cfg(self, w.attesters[self], policy),
     timeoutMs: 2000,
     onKeys: (r) => got.keys.push(r),
     onFailure: (f) => got.failures.push(f),
@@ -43,7 +48,7 @@ async function failureOf(p: Promise<unknown>): Promise<string> {
 describe('MAKE over real TCP', () => {
   it('keys an edge: both sides end with identical EdgeKeys', async () => {
     await withListener('beta', async (port, got) => {
-      const r = await runInitiator({ ...w.config('alpha', w.attesters.alpha, w.policy(), { trace: ndjsonTrace(join(traceDir, 'tcp.ndjson')) }), host: '127.0.0.1', port, peer: 'beta', epoch: 1 });
+      const r = await runInitiator({ ...cfg('alpha', w.attesters.alpha, w.policy()), host: '127.0.0.1', port, peer: 'beta', epoch: 1 });
       // the responder's export lands as its side closes
       for (let i = 0; i < 50 && got.keys.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
       expect(got.keys).toHaveLength(1);
@@ -57,7 +62,7 @@ describe('MAKE over real TCP', () => {
   it('keys many edges concurrently against one listener', async () => {
     await withListener('beta', async (port, got) => {
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, k) => runInitiator({ ...w.config('alpha', w.attesters.alpha, w.policy()), host: '127.0.0.1', port, peer: 'beta', epoch: k })),
+        Array.from({ length: 20 }, (_, k) => runInitiator({ ...cfg('alpha', w.attesters.alpha, w.policy()), host: '127.0.0.1', port, peer: 'beta', epoch: k })),
       );
       for (let i = 0; i < 100 && got.keys.length < 20; i++) await new Promise((res) => setTimeout(res, 10));
       const mine = new Set(results.map((r) => keysDigest(r.keys)));
@@ -69,7 +74,7 @@ describe('MAKE over real TCP', () => {
 
   it('a policy mismatch fails on both sides with typed reasons and exports nothing', async () => {
     await withListener('beta', async (port, got) => {
-      const code = await failureOf(runInitiator({ ...w.config('alpha', w.attesters.alpha, w.policy(2)), host: '127.0.0.1', port, peer: 'beta', epoch: 1, retries: 0 }));
+      const code = await failureOf(runInitiator({ ...cfg('alpha', w.attesters.alpha, w.policy(2)), host: '127.0.0.1', port, peer: 'beta', epoch: 1, retries: 0 }));
       // The responder refuses m1 (older policy) and closes: the initiator sees the transport close.
       expect(code).toBe('make.transport');
       for (let i = 0; i < 50 && got.failures.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
@@ -81,10 +86,10 @@ describe('MAKE over real TCP', () => {
   it('a diverted connection (a genuine TEE in another role) fails with make.role at the initiator', async () => {
     // The host of gamma's TEE tells it it is beta: it answers as beta with gamma's launch role.
     const got = { keys: [] as MakeResult[] };
-    const l = new MakeListener({ ...w.config('beta', w.attesters.betaAsGamma, w.policy()), timeoutMs: 2000, onKeys: (r) => got.keys.push(r) });
+    const l = new MakeListener({ ...cfg('beta', w.attesters.betaAsGamma, w.policy()), timeoutMs: 2000, onKeys: (r) => got.keys.push(r) });
     const { port } = await l.listen(0, '127.0.0.1');
     try {
-      const code = await failureOf(runInitiator({ ...w.config('alpha', w.attesters.alpha, w.policy()), host: '127.0.0.1', port, peer: 'beta', epoch: 1, retries: 0 }));
+      const code = await failureOf(runInitiator({ ...cfg('alpha', w.attesters.alpha, w.policy()), host: '127.0.0.1', port, peer: 'beta', epoch: 1, retries: 0 }));
       expect(code).toBe('make.role');
       expect(got.keys).toHaveLength(0);
     } finally {
@@ -100,7 +105,7 @@ describe('MAKE over real TCP', () => {
     silent.on('connection', (s) => { conns++; s.on('error', () => {}); s.resume(); /* read and ignore, so its close completes */ });
     try {
       const t0 = performance.now();
-      const code = await failureOf(runInitiator({ ...w.config('alpha', w.attesters.alpha, w.policy()), host: '127.0.0.1', port, peer: 'beta', epoch: 1, timeoutMs: 100, retries: 2, backoffMs: 20 }));
+      const code = await failureOf(runInitiator({ ...cfg('alpha', w.attesters.alpha, w.policy()), host: '127.0.0.1', port, peer: 'beta', epoch: 1, timeoutMs: 100, retries: 2, backoffMs: 20 }));
       expect(code).toBe('make.timeout');
       expect(conns).toBe(3);
       expect(performance.now() - t0).toBeGreaterThanOrEqual(3 * 100 + 20 + 40);
@@ -114,7 +119,50 @@ describe('MAKE over real TCP', () => {
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
     const port = (s.address() as { port: number }).port;
     await new Promise<void>((r) => s.close(() => r()));
-    const code = await failureOf(runInitiator({ ...w.config('alpha', w.attesters.alpha, w.policy()), host: '127.0.0.1', port, peer: 'beta', epoch: 1, retries: 1, backoffMs: 5 }));
+    const code = await failureOf(runInitiator({ ...cfg('alpha', w.attesters.alpha, w.policy()), host: '127.0.0.1', port, peer: 'beta', epoch: 1, retries: 1, backoffMs: 5 }));
     expect(code).toBe('make.transport');
+  });
+
+  it('oversized and truncated frames from the peer fail the handshake with make.malformed', async () => {
+    for (const [name, bytes, end] of [
+      ['oversize', Buffer.from([0xff, 0xff, 0xff, 0xff]), false],
+      ['truncated', Buffer.from([0, 0, 0, 9, 1, 2]), true],
+    ] as const) {
+      const got: MakeFailure[] = [];
+      const l = new MakeListener({ ...cfg('beta', w.attesters.beta, w.policy()), timeoutMs: 2000, onFailure: (f) => got.push(f) });
+      const { port } = await l.listen(0, '127.0.0.1');
+      try {
+        const s = createConnection({ host: '127.0.0.1', port });
+        await new Promise<void>((r) => s.once('connect', () => r()));
+        s.on('error', () => {});
+        s.write(bytes);
+        if (end) s.end();
+        for (let i = 0; i < 100 && got.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+        s.destroy();
+        expect(got, name).toEqual([{ code: 'make.malformed', detail: name === 'oversize' ? 'wire.oversize' : 'wire.truncated' }]);
+      } finally {
+        await l.close();
+      }
+    }
+  });
+
+  it('a hung attester cannot hold a handshake open: the deadline still ends it with make.timeout', async () => {
+    const hung = { platform: 'sim' as const, attest: () => new Promise<never>(() => {}) };
+    const got: MakeFailure[] = [];
+    const l = new MakeListener({ ...cfg('beta', w.attesters.beta, w.policy()), attester: hung, timeoutMs: 150, onFailure: (f) => got.push(f) });
+    const { port } = await l.listen(0, '127.0.0.1');
+    try {
+      const code = await failureOf(runInitiator({ ...cfg('alpha', w.attesters.alpha, w.policy()), host: '127.0.0.1', port, peer: 'beta', epoch: 1, timeoutMs: 1000, retries: 0 }));
+      expect(code).toBe('make.transport'); // the responder gave up and closed
+      expect(got).toEqual([{ code: 'make.timeout' }]);
+    } finally {
+      await l.close();
+    }
+  });
+
+  it('every handshake above wrote a trace that the protocol model allows, step by step', () => {
+    const steps = readTrace(traceFile);
+    expect(new Set(steps.map((s) => s.session)).size).toBeGreaterThanOrEqual(40);
+    expect(checkTraceFile(traceFile)).toEqual([]);
   });
 });

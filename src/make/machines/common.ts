@@ -2,7 +2,7 @@
  * What both MAKE machines share: the events a driver feeds them, the effects they ask for, the
  * claims view they appraise, and the appraisal predicates their guards call.
  */
-import type { Platform, ReferenceValues } from '../../attestation/types.js';
+import type { Claims, Platform, ReferenceValues } from '../../attestation/types.js';
 import type { MakeMessage, Msg1, Msg2, Msg3, Msg4 } from '../messages.js';
 import type { MakeFailure, MakeFailureCode } from '../reasons.js';
 import type { Defences, HandshakePolicy } from '../types.js';
@@ -85,6 +85,22 @@ export function failure(code: MakeFailureCode, detail?: string): MakeFailure {
 }
 
 const lower = (s: string): string => s.toLowerCase();
+
+/**
+ * The claims as the policy's `isRevoked(component, claims)` takes them (it decides whether this
+ * identity — platform, measurement, role — was revoked). Report data is opaque here (a term in the
+ * model), so it is passed as hex only when it is bytes; revocation never looks at it.
+ */
+export function claimsForPolicy(c: VerifiedClaims): Claims {
+  return {
+    platform: c.platform,
+    measurement: c.measurement,
+    role: c.role,
+    debug: c.debug,
+    ...(c.signer !== undefined ? { signer: c.signer } : {}),
+    reportData: c.reportData instanceof Uint8Array ? Buffer.from(c.reportData).toString('hex') : '',
+  };
+}
 
 /** Appraisal predicates (true = acceptable). Measurement, platform, debug and signer are always checked. */
 export const appraisal = {

@@ -4,12 +4,12 @@
  * through `input.crypto`, so the model checker runs this very definition over symbolic terms.
  * States, events and effects: src/make/README.md.
  */
-import { assign, setup } from 'xstate';
+import { and, assign, setup } from 'xstate';
 import type { Msg1, Msg2, Msg3 } from '../messages.js';
 import { MAKE_SUITE, MAKE_VERSION } from '../messages.js';
 import type { MakeFailure } from '../reasons.js';
 import { ALL_DEFENCES, type Defences, type HandshakePolicy } from '../types.js';
-import { appraisal, effectActions, failure, type MakeEnv, type MakeEvent, type VerifiedClaims } from './common.js';
+import { appraisal, claimsForPolicy, effectActions, failure, type MakeEnv, type MakeEvent, type VerifiedClaims } from './common.js';
 import * as ks from './schedule.js';
 import type { ExportedKeys } from './schedule.js';
 import type { MakeCrypto, MakeValue } from './values.js';
@@ -95,6 +95,8 @@ export const initiatorMachine = setup({
     }),
   },
   guards: {
+    /** Not yet in a final state (XState still delivers events to a finished snapshot). */
+    running: ({ context }) => context.failure === undefined && context.keys === undefined,
     peerUnknown: ({ context }) => context.env.policy.referenceValues(context.peer) === undefined,
     edgeNotAllowed: ({ context }) => !context.env.policy.allowsEdge(context.self, context.peer),
     // Message 2 checks (state checkM2).
@@ -126,7 +128,8 @@ export const initiatorMachine = setup({
       return !c.equal(need(context.peerClaims, 'claims').reportData, expected);
     },
     peerRevoked: ({ context }) =>
-      context.env.defences.revocationCheck && context.env.policy.isRevoked?.(context.peer) === true,
+      context.env.defences.revocationCheck &&
+      context.env.policy.isRevoked?.(context.peer, claimsForPolicy(need(context.peerClaims, 'claims'))) === true,
     revokesPeer: ({ context, event }) =>
       context.env.defences.revocationCheck && (event as Ev<'revoke'>).component === context.peer,
     // Key confirmation (state awaitM4).
@@ -152,10 +155,10 @@ export const initiatorMachine = setup({
   }),
   initial: 'idle',
   on: {
-    timeout: { target: '.failed', actions: { type: 'recordFailure', params: failure('make.timeout') } },
-    abort: { target: '.failed', actions: { type: 'recordFailure', params: ({ event }) => failure(event.code, event.detail) } },
-    revoke: { guard: 'revokesPeer', target: '.failed', actions: { type: 'recordFailure', params: failure('make.revoked') } },
-    'recv.*': { target: '.failed', actions: { type: 'recordFailure', params: ({ event }) => failure('make.unexpected-message', event.type) } },
+    timeout: { guard: 'running', target: '.failed', actions: { type: 'recordFailure', params: failure('make.timeout') } },
+    abort: { guard: 'running', target: '.failed', actions: { type: 'recordFailure', params: ({ event }) => failure(event.code, event.detail) } },
+    revoke: { guard: and(['running', 'revokesPeer']), target: '.failed', actions: { type: 'recordFailure', params: failure('make.revoked') } },
+    'recv.*': { guard: 'running', target: '.failed', actions: { type: 'recordFailure', params: ({ event }) => failure('make.unexpected-message', event.type) } },
   },
   states: {
     idle: {

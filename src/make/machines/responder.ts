@@ -3,12 +3,12 @@
  * for message 1, checks the offer against its policy, attests over the transcript, and exports
  * keys only after the initiator's evidence and MAC check out.
  */
-import { assign, setup } from 'xstate';
+import { and, assign, setup } from 'xstate';
 import type { Msg1, Msg2, Msg3 } from '../messages.js';
 import { MAKE_SUITE, MAKE_VERSION } from '../messages.js';
 import type { MakeFailure } from '../reasons.js';
 import { ALL_DEFENCES, type Defences, type HandshakePolicy } from '../types.js';
-import { appraisal, effectActions, failure, type MakeEnv, type MakeEvent, type VerifiedClaims } from './common.js';
+import { appraisal, claimsForPolicy, effectActions, failure, type MakeEnv, type MakeEvent, type VerifiedClaims } from './common.js';
 import * as ks from './schedule.js';
 import type { ExportedKeys } from './schedule.js';
 import type { MakeCrypto, MakeValue } from './values.js';
@@ -101,6 +101,8 @@ export const responderMachine = setup({
     }),
   },
   guards: {
+    /** Not yet in a final state (XState still delivers events to a finished snapshot). */
+    running: ({ context }) => context.failure === undefined && context.keys === undefined,
     // Message 1 checks (state checkM1).
     versionWrong: ({ context }) => need(context.m1, 'm1').version !== context.version,
     suiteRefused: ({ context }) => !context.suites.includes(need(context.m1, 'm1').suite),
@@ -137,7 +139,8 @@ export const responderMachine = setup({
       return !c.equal(need(context.peerClaims, 'claims').reportData, expected);
     },
     peerRevoked: ({ context }) =>
-      context.env.defences.revocationCheck && context.env.policy.isRevoked?.(peerOf(context)) === true,
+      context.env.defences.revocationCheck &&
+      context.env.policy.isRevoked?.(peerOf(context), claimsForPolicy(need(context.peerClaims, 'claims'))) === true,
     revokesPeer: ({ context, event }) =>
       context.env.defences.revocationCheck && context.m1 !== undefined && (event as Ev<'revoke'>).component === peerOf(context),
   },
@@ -154,10 +157,10 @@ export const responderMachine = setup({
   }),
   initial: 'idle',
   on: {
-    timeout: { target: '.failed', actions: { type: 'recordFailure', params: failure('make.timeout') } },
-    abort: { target: '.failed', actions: { type: 'recordFailure', params: ({ event }) => failure(event.code, event.detail) } },
-    revoke: { guard: 'revokesPeer', target: '.failed', actions: { type: 'recordFailure', params: failure('make.revoked') } },
-    'recv.*': { target: '.failed', actions: { type: 'recordFailure', params: ({ event }) => failure('make.unexpected-message', event.type) } },
+    timeout: { guard: 'running', target: '.failed', actions: { type: 'recordFailure', params: failure('make.timeout') } },
+    abort: { guard: 'running', target: '.failed', actions: { type: 'recordFailure', params: ({ event }) => failure(event.code, event.detail) } },
+    revoke: { guard: and(['running', 'revokesPeer']), target: '.failed', actions: { type: 'recordFailure', params: failure('make.revoked') } },
+    'recv.*': { guard: 'running', target: '.failed', actions: { type: 'recordFailure', params: ({ event }) => failure('make.unexpected-message', event.type) } },
   },
   states: {
     idle: {

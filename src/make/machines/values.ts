@@ -1,6 +1,6 @@
 /**
  * The crypto the MAKE machines use, as an interface over an opaque value type. The real
- * implementation passes bytes (src/make/crypto-ops.ts); the model checker passes symbolic terms.
+ * implementation passes bytes (`bytesCrypto`, src/make/bytes-crypto.ts); the model checker passes symbolic terms.
  * The machines never look inside a value: they only combine values through these operations and
  * compare them with `equal`, which is what lets one machine definition serve both.
  */
