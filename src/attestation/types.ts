@@ -37,7 +37,10 @@ export interface Claims {
   readonly debug: boolean;
   /** Platform TCB / security version, when the platform has one (hex of the platform's encoding). */
   readonly tcb?: string;
-  /** Identity of the key that signed the evidence (e.g. sim root fingerprint, VCEK/VLEK, PCK FMSPC). */
+  /**
+   * Identity of the key that signed the evidence (e.g. sim root fingerprint). For SNP and TDX: the
+   * SHA-256 of the vendor root certificate the chain ends in; for CCA: the SHA-256 of the CPAK's SPKI.
+   */
   readonly signer?: string;
   /** Further decoded fields, for logs and audit. */
   readonly extra?: Readonly<Record<string, string | number | boolean>>;
@@ -56,6 +59,11 @@ export interface ReferenceValues {
   readonly allowDebug?: boolean;
   /** Accepted signer identities (see {@link Claims.signer}); any when absent. */
   readonly signingKeys?: readonly string[];
+  /**
+   * Accepted platform TCB statuses from verified collateral (TDX: `UpToDate`, `SWHardeningNeeded`,
+   * ...; see `Claims.extra.tcbStatus`); not checked when absent.
+   */
+  readonly acceptedTcbStatuses?: readonly string[];
 }
 
 /** Checks evidence cryptographically and decodes it into {@link Claims}; throws a typed error. */

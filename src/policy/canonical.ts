@@ -48,6 +48,7 @@ export function canonicalPolicy(doc: PolicyDocument): Canon {
       role: c.role,
       allowDebug: c.allowDebug,
       ...opt('minTcb', c.minTcb),
+      ...opt('acceptedTcbStatuses', c.acceptedTcbStatuses ? [...c.acceptedTcbStatuses] : undefined),
       ...opt('signingKeys', c.signingKeys ? [...c.signingKeys] : undefined),
       ...opt('address', c.address),
     })),

@@ -5,6 +5,7 @@
  */
 import type { Platform } from '../attestation/types.js';
 import { roleFromName, ROLE_FIELD_BYTES } from './role.js';
+import { didYouMean } from './hints.js';
 import { schemaProblems } from './schema.js';
 import { PolicySource, type DocPath } from './source.js';
 import {
@@ -106,7 +107,7 @@ class Semantics {
     const owners = this.names('owners', 'owner');
     this.names('secrets', 'secret');
     const compList = list(this.d.components);
-    const known = (n: string) => [...components].sort().join(', ') || 'none';
+    const known = () => [...components].sort().join(', ') || 'none';
     const platformOf = new Map<string, Platform>();
     for (const c of compList) if (isRec(c) && str(c.name) && isPlatform(c.platform)) platformOf.set(c.name as string, c.platform);
 
@@ -147,7 +148,7 @@ class Semantics {
       const name = str(c.name) ?? `#${i + 1}`;
       const owner = str(c.owner);
       if (owner !== undefined && !owners.has(owner)) {
-        this.add(['components', i, 'owner'], 'unknown-owner', `component '${name}' is owned by '${owner}', who is not among the owners (${[...owners].join(', ') || 'none'})`);
+        this.add(['components', i, 'owner'], 'unknown-owner', `component '${name}' is owned by '${owner}', who is not among the owners (${[...owners].join(', ') || 'none'})${didYouMean(owner, owners)}`);
       }
       if (!isPlatform(c.platform)) return;
       const p = c.platform;
@@ -176,6 +177,9 @@ class Semantics {
         } else roles.set(`${p}:${roleBytes}`, name);
       }
       if (TCB_BYTES[p] !== undefined) this.hexLen(['components', i, 'minTcb'], c.minTcb, [TCB_BYTES[p]], `a ${p} minTcb`);
+      if (c.acceptedTcbStatuses !== undefined && p !== 'tdx') {
+        this.add(['components', i], 'bad-field-for-platform', `acceptedTcbStatuses applies to tdx (collateral TCB status); component '${name}' runs on ${p}`, 'acceptedTcbStatuses');
+      }
     });
 
     // Edges.
@@ -189,7 +193,7 @@ class Semantics {
         ['to', to],
       ] as const) {
         if (n !== undefined && !components.has(n)) {
-          this.add(['edges', i, end], 'unknown-component', `edge ${end} '${n}': no component has that name (components: ${known(n)})`);
+          this.add(['edges', i, end], 'unknown-component', `edge ${end} '${n}': no component has that name (components: ${known()})${didYouMean(n, components)}`);
         }
       }
       if (from === undefined || to === undefined) return;
@@ -209,7 +213,7 @@ class Semantics {
       const name = str(s.name) ?? `#${i + 1}`;
       const holder = str(s.holder);
       if (holder !== undefined && !components.has(holder)) {
-        this.add(['secrets', i, 'holder'], 'unknown-component', `secret '${name}' is held by '${holder}': no component has that name (components: ${known(holder)})`);
+        this.add(['secrets', i, 'holder'], 'unknown-component', `secret '${name}' is held by '${holder}': no component has that name (components: ${known()})${didYouMean(holder, components)}`);
       }
       const seen = new Set<string>();
       list(s.releaseTo).forEach((r, j) => {
@@ -218,7 +222,7 @@ class Semantics {
         if (seen.has(to)) this.add(['secrets', i, 'releaseTo', j], 'duplicate-name', `secret '${name}' names '${to}' twice`);
         seen.add(to);
         if (!components.has(to)) {
-          this.add(['secrets', i, 'releaseTo', j], 'unknown-component', `secret '${name}' is released to '${to}': no component has that name (components: ${known(to)})`);
+          this.add(['secrets', i, 'releaseTo', j], 'unknown-component', `secret '${name}' is released to '${to}': no component has that name (components: ${known()})${didYouMean(to, components)}`);
         } else if (holder !== undefined && components.has(holder) && to === holder) {
           this.add(['secrets', i, 'releaseTo', j], 'self-release', `secret '${name}' is released to its own holder '${to}'; list only the components that receive it`);
         } else if (holder !== undefined && components.has(holder) && !connected(holder, to)) {
@@ -238,7 +242,7 @@ class Semantics {
       const seen = new Set<string>();
       names.forEach((n, j) => {
         if (n === undefined) return;
-        if (!owners.has(n)) this.add(['approval', 'owners', j], 'unknown-owner', `approval names '${n}', who is not among the owners (${[...owners].join(', ') || 'none'})`);
+        if (!owners.has(n)) this.add(['approval', 'owners', j], 'unknown-owner', `approval names '${n}', who is not among the owners (${[...owners].join(', ') || 'none'})${didYouMean(n, owners)}`);
         if (seen.has(n)) this.add(['approval', 'owners', j], 'duplicate-name', `approval names '${n}' twice`);
         seen.add(n);
       });
@@ -287,6 +291,7 @@ function normalize(d: Rec): PolicyDocument {
         role: roleName !== undefined ? roleFromName(p, roleName) : (role.hex as string).toLowerCase(),
         ...(roleName !== undefined ? { roleName } : {}),
         ...(c.minTcb !== undefined ? { minTcb: (c.minTcb as string).toLowerCase() } : {}),
+        ...(c.acceptedTcbStatuses !== undefined ? { acceptedTcbStatuses: sorted([...new Set(c.acceptedTcbStatuses as string[])]) } : {}),
         allowDebug: c.allowDebug === true,
         ...(c.signingKeys !== undefined ? { signingKeys: sorted(c.signingKeys as string[]) } : {}),
         ...(c.address !== undefined ? { address: c.address as string } : {}),

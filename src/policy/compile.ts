@@ -67,6 +67,7 @@ export function referenceValuesOf(c: Component): ReferenceValues {
     measurements: [...c.measurements],
     role: c.role,
     ...(c.minTcb !== undefined ? { minTcb: c.minTcb } : {}),
+    ...(c.acceptedTcbStatuses !== undefined ? { acceptedTcbStatuses: [...c.acceptedTcbStatuses] } : {}),
     allowDebug: c.allowDebug,
     ...(c.signingKeys !== undefined ? { signingKeys: [...c.signingKeys] } : {}),
   };
@@ -85,6 +86,7 @@ export function referenceValuesId(rv: ReferenceValues): string {
     allowDebug: rv.allowDebug === true,
     ...(rv.minTcb !== undefined ? { minTcb: rv.minTcb } : {}),
     ...(rv.signingKeys !== undefined ? { signingKeys: [...rv.signingKeys].sort() } : {}),
+    ...(rv.acceptedTcbStatuses !== undefined ? { acceptedTcbStatuses: [...rv.acceptedTcbStatuses].sort() } : {}),
   };
   return bytesToHex(sha256(utf8ToBytes('attestflow/refs/v1\0' + canonicalJson(canon))));
 }

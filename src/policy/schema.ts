@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { DocPath, PolicySource } from './source.js';
+import { didYouMean } from './hints.js';
 import type { PolicyProblem } from './types.js';
 
 /** Where the published schema lives (same relative place from `src/policy` and `dist/policy`). */
@@ -82,8 +83,8 @@ function toProblem(src: PolicySource, e: ErrorObject): PolicyProblem | undefined
   switch (e.keyword) {
     case 'additionalProperties': {
       const extra = String(e.params.additionalProperty);
-      const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {}).join(', ');
-      return src.problem(path, 'unknown-field', `unknown field '${extra}' in ${where} (allowed: ${allowed})`, extra);
+      const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      return src.problem(path, 'unknown-field', `unknown field '${extra}' in ${where} (allowed: ${allowed.join(', ')})${didYouMean(extra, allowed)}`, extra);
     }
     case 'required': {
       const missing = String(e.params.missingProperty);

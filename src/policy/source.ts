@@ -26,7 +26,7 @@ export class PolicySource {
 
   constructor(text: string, file: string) {
     this.file = file;
-    this.doc = parseDocument(text, { lineCounter: this.lines, schema: 'failsafe', uniqueKeys: true, prettyErrors: false });
+    this.doc = parseDocument(text, { lineCounter: this.lines, schema: 'failsafe', uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
     let fatal = false;
     for (const e of this.doc.errors) {
       const dup = e.code === 'DUPLICATE_KEY';

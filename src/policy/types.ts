@@ -47,6 +47,8 @@ export interface Component {
   /** The role's name when the file gave one (documentation only; the bytes are what counts). */
   readonly roleName?: string;
   readonly minTcb?: string;
+  /** TDX: accepted TCB statuses from collateral, sorted (see `ReferenceValues.acceptedTcbStatuses`). */
+  readonly acceptedTcbStatuses?: readonly string[];
   readonly allowDebug: boolean;
   readonly signingKeys?: readonly string[];
   /** IPv4 address on the workflow network, when the policy pins it. */

@@ -9,7 +9,7 @@
  * checks the log reaches it; keep a copy of the head elsewhere (or pass `--head HASH`) to detect a
  * truncation of both.
  */
-import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { AttestflowError } from '../errors.js';
@@ -148,7 +148,17 @@ export function readHead(logPath: string): AuditHead | undefined {
   return h;
 }
 
-/** An append-only audit log file. Opening an existing log verifies it first. */
+function writeDurably(path: string, flag: 'a' | 'w', text: string): void {
+  const fd = openSync(path, flag);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** An append-only audit log file (one writer at a time). Opening an existing log verifies it first. */
 export class AuditLog {
   readonly path: string;
   private seq: number;
@@ -188,9 +198,10 @@ export class AuditLog {
   append(event: AuditEvent, time: Date = new Date()): AuditEntry {
     const body = { seq: this.seq, time: time.toISOString(), prev: this.prev, event };
     const entry: AuditEntry = { ...body, hash: entryHash(body) };
-    appendFileSync(this.path, `${JSON.stringify(entry)}\n`);
+    // Durable before the effect it records is performed: the entry, then the head anchor.
+    writeDurably(this.path, 'a', `${JSON.stringify(entry)}\n`);
     const tmp = `${headPath(this.path)}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify({ seq: entry.seq, hash: entry.hash })}\n`);
+    writeDurably(tmp, 'w', `${JSON.stringify({ seq: entry.seq, hash: entry.hash })}\n`);
     renameSync(tmp, headPath(this.path));
     this.seq++;
     this.prev = entry.hash;

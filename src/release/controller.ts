@@ -7,10 +7,11 @@
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import type { Claims } from '../attestation/types.js';
 import { ALL_DEFENCES, type EdgeKeys } from '../make/types.js';
-import { claimsMatchIdentity, referenceValuesId, type CompiledPolicy } from '../policy/compile.js';
+import { AppraisalError, appraise } from '../attestation/appraise.js';
+import { referenceValuesId, type CompiledPolicy } from '../policy/compile.js';
 import type { PolicyActivation } from '../policy/update.js';
 import type { AuditEvent, AuditLog } from './audit.js';
-import { releaseMachine, type EndReason, type ReleaseContext, type ReleaseDefences, type ReleaseEffect, type ReleaseEvent } from './machine.js';
+import { releaseMachine, type EndReason, type RefusalReason, type ReleaseContext, type ReleaseDefences, type ReleaseEffect, type ReleaseEvent } from './machine.js';
 
 /** What the agent does for the controller. Each call may be async; they run in order. */
 export interface ReleasePort {
@@ -24,6 +25,8 @@ export interface ReleasePort {
   revokeSecret(session: string, secret: string): void | Promise<void>;
   /** End the MAKE session (close the connection; MAKE gets its `revoke` event). */
   endSession(session: string, reason: EndReason): void | Promise<void>;
+  /** Optional: tell the peer its secret request was refused (a `secret-refused` message). */
+  refuseSecret?(session: string, secret: string, reason: RefusalReason): void | Promise<void>;
 }
 
 /** A finished MAKE handshake as release sees it. */
@@ -32,8 +35,13 @@ export interface EstablishedSession {
   readonly id: string;
   /** The component the peer claimed in the handshake. */
   readonly peer: string;
-  /** The peer's verified claims (MAKE verified and appraised them against the policy). */
-  readonly claims: Claims;
+  /**
+   * The peer's verified claims. MAKE verified and appraised them against the policy; when given,
+   * release appraises them again (defence in depth) and checks them against revoked values. When
+   * absent (MAKE's `MakeResult` does not carry them), release relies on MAKE's appraisal under the
+   * policy in force and records the current reference values of `peer` as matched.
+   */
+  readonly claims?: Claims;
 }
 
 /** Options of a {@link ReleaseController}. */
@@ -106,23 +114,38 @@ export class ReleaseController {
       case 'end-session':
         return port.endSession(e.session, e.reason);
       case 'refuse':
+        if (e.event === 'REQUEST_SECRET' && port.refuseSecret !== undefined) await port.refuseSecret(e.session, e.target, e.reason);
+        return;
       case 'policy-activated':
         return;
     }
   }
 
   /**
-   * A MAKE session finished. Release re-checks the peer's identity claims against the policy
-   * entry (measurement, role, debug) and records which reference values it matched.
+   * A MAKE session finished. Release appraises the peer's claims again against the policy entry
+   * (defence in depth: MAKE did already) and records which reference values they matched.
    */
   async sessionEstablished(s: EstablishedSession): Promise<readonly ReleaseEffect[]> {
     const opened = await this.dispatch({ type: 'SESSION_OPENED', session: s.id, component: s.peer });
     if (opened.some((e) => e.type === 'refuse')) return opened;
     const rv = this.policy.referenceValues(s.peer);
-    if (rv === undefined || !claimsMatchIdentity(s.claims, rv) || this.policy.isRevoked(s.peer, s.claims)) {
+    let failed: string | undefined = rv === undefined ? 'policy.unknown-component' : undefined;
+    if (rv !== undefined && s.claims !== undefined) {
+      try {
+        // Full appraisal against the policy entry (signer, measurement, role, debug, TCB, TCB
+        // status). Report data was bound to the transcript by MAKE; it is compared to itself here.
+        appraise(s.claims, rv, s.claims.reportData);
+        if (this.policy.isRevoked(s.peer, s.claims)) failed = 'policy.revoked';
+      } catch (e) {
+        failed = e instanceof AppraisalError ? e.code : 'attestation.appraise';
+      }
+    }
+    if (failed !== undefined) {
+      // Which claim failed goes to the audit log beside the machine's refusal.
+      this.opts.audit?.append({ type: 'appraisal', session: s.id, component: s.peer, node: this.opts.component, code: failed }, this.opts.now?.());
       return this.dispatch({ type: 'APPRAISAL_FAILED', session: s.id });
     }
-    return this.dispatch({ type: 'APPRAISED', session: s.id, refs: referenceValuesId(rv) });
+    return this.dispatch({ type: 'APPRAISED', session: s.id, refs: referenceValuesId(rv!) });
   }
 
   /** The peer of `session` asks for secret `secret`. */

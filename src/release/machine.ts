@@ -154,8 +154,9 @@ export function isRevokedIn(revoked: readonly Revocation[], component: string, r
 }
 
 /**
- * The component the machine treats the peer as. With appraisal before release (production) that is
- * the claimed component only once appraised; the mutant without it trusts the unverified claim.
+ * True when the session's identity (claimed component, matched reference values) is revoked. The
+ * claimed component is trusted only once appraised — unless the appraisalBeforeRelease mutant
+ * skips that guard, and then this check sees the unverified claim.
  */
 function peerRevoked(c: ReleaseContext, s: ReleaseSession): boolean {
   return isRevokedIn(c.revoked, s.claimed, s.refs);

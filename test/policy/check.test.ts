@@ -68,7 +68,11 @@ describe('policy check', () => {
     const r = checkPolicy(base({ edges: '  - { from: a, to: bee, protocol: tcp, port: 80 }' }), 'p.yaml');
     const p = at(r.problems, 'unknown-component')!;
     expect(p).toMatchObject({ file: 'p.yaml', line: 24, column: 20 });
-    expect(p.message).toMatch(/edge to 'bee': no component has that name \(components: a, b\)/);
+    expect(p.message).toBe("edge to 'bee': no component has that name (components: a, b); did you mean 'b'?");
+    const typo = checkPolicy(base().replace('  owners: [alice]', '  owners: [alcie]'), 'p.yaml');
+    expect(typo.problems.map((x) => x.message)).toEqual(["approval names 'alcie', who is not among the owners (alice); did you mean 'alice'?"]);
+    const field = checkPolicy(base().replace('  version: 2', '  verison: 2'), 'p.yaml');
+    expect(field.problems.map((x) => x.message)).toContain("unknown field 'verison' in workflow (allowed: name, version); did you mean 'version'?");
     expect(r.document).toBeUndefined();
   });
 

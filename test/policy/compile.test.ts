@@ -131,3 +131,20 @@ describe('revocations between versions', () => {
     expect(v5.isRevoked('analyze', claims(newM))).toBe(false);
   });
 });
+
+describe('hardware example policy against the real evidence corpus', () => {
+  it('its reference values are the fields of real SNP, TDX and CCA evidence', async () => {
+    const { vectorsDir } = await import('../util/env.js');
+    const expected = JSON.parse(readFileSync(join(vectorsDir, 'expected.json'), 'utf8')) as { id: string; fields: Record<string, string> }[];
+    const f = (id: string) => expected.find((e) => e.id === id)!.fields;
+    const hw = CompiledPolicy.fromText(readFileSync(join(repoRoot, 'examples', 'hardware.yaml'), 'utf8'), 'hardware.yaml');
+    const snp = f('snp-gosevguest-milan-v2');
+    expect(hw.referenceValues('transactions')).toMatchObject({ platform: 'snp', measurements: [snp.measurement], role: snp.host_data, minTcb: snp.reported_tcb });
+    const tdx = f('tdx-gotdx-spr-e4-v4');
+    expect(hw.referenceValues('scoring')).toMatchObject({ platform: 'tdx', measurements: [tdx.mrtd], role: tdx.mrconfigid, minTcb: tdx.tee_tcb_svn });
+    const cca = f('cca-veraison-tfrmm');
+    expect(hw.referenceValues('ledger')).toMatchObject({ platform: 'cca', measurements: [cca.rim], role: cca.realm_personalization_value });
+    expect(hw.document.approval).toEqual({ owners: ['bank', 'cloud', 'insurer'], threshold: 2 });
+    expect(hw.simRootKeys()).toEqual([]);
+  });
+});

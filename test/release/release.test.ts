@@ -19,6 +19,7 @@ class RecordingPort implements ReleasePort {
   readonly installed = new Set<string>();
   readonly ended: string[] = [];
   readonly revoked: string[] = [];
+  readonly refusals: string[] = [];
   constructor(
     private readonly self: string,
     private readonly keysOf: (session: string) => EdgeKeys,
@@ -37,6 +38,9 @@ class RecordingPort implements ReleasePort {
   }
   endSession(session: string) {
     this.ended.push(session);
+  }
+  refuseSecret(session: string, secret: string, reason: string) {
+    this.refusals.push(`${session}|${secret}|${reason}`);
   }
 }
 
@@ -68,6 +72,7 @@ describe('release over an established MAKE session (demo policy, sim TEEs, real 
     const refused = await ctl.requestSecret(toReport.session, 'records-key');
     expect(refused).toEqual([{ type: 'refuse', event: 'REQUEST_SECRET', session: toReport.session, target: 'records-key', reason: 'not-allowed' }]);
     expect(port.sent).toHaveLength(1);
+    expect(port.refusals).toEqual([`${toReport.session}|records-key|not-allowed`]);
 
     // The analysis enclave opens it with its own copy of the session keys ...
     const env = port.sent[0]!.envelope;
@@ -102,7 +107,15 @@ describe('release over an established MAKE session (demo policy, sim TEEs, real 
     expect((await ctl.requestSecret(hs.session, 'records-key'))[0]).toMatchObject({ type: 'refuse', reason: 'session-closed' });
     expect(port.sent).toEqual([]);
     expect(port.ended).toEqual([hs.session]);
-    expect(verifyAuditLog(readFileSync(logPath, 'utf8')).entries).toBe(3);
+    const text = readFileSync(logPath, 'utf8');
+    expect(verifyAuditLog(text).entries).toBe(4);
+    // The audit names the claim that failed, then the machine's refusal and teardown.
+    expect(text.trim().split('\n').map((l) => JSON.parse(l).event).map((e) => `${e.type}:${e.code ?? e.reason}`)).toEqual([
+      'appraisal:attestation.appraise.measurement',
+      'refuse:appraisal-failed',
+      'end-session:appraisal-failed',
+      'refuse:session-closed',
+    ]);
   });
 
   it('an impostor image or a genuine image in another role never completes MAKE, so nothing is released', async () => {
