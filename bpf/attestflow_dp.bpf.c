@@ -119,44 +119,29 @@ static __always_inline int verdict(__u32 dir, __u32 v, int act)
 
 /* ---------------------------------------------------------------- CCM from ecb(aes) and cbc(aes) */
 
-struct ccm_params {
-	__u8 nonce[13];
-	__u8 nonce_len; /* 15 - l */
-	__u8 m;
-	__u8 l;
-	__u8 aad_len; /* 1..14: the associated data always fits in B1 */
-	__u8 aad[14];
+/*
+ * The three blocks that depend on nonce, lengths and associated data, as little-endian 64-bit
+ * words of their bytes: B0, B1 (2-byte length, then up to 14 bytes of associated data) and A0
+ * (counter 0). The ESP path computes them with a few shifts, the known-answer path from bytes.
+ */
+struct ccm_init {
+	__u64 b0[2];
+	__u64 b1[2];
+	__u64 a[2];
 };
 
-/* Writes B0 and B1 into s->mac and A0..An into s->ctr for a payload of len bytes. */
-static __always_inline void ccm_blocks(struct dp_scratch *s, const struct ccm_params *p, __u32 len, __u32 nblocks)
+/* Writes B0 and B1 into s->mac and A0..An into s->ctr. */
+static __always_inline void ccm_blocks(struct dp_scratch *s, const struct ccm_init *p, __u32 nblocks)
 {
-	__u8 b0[16] = {};
-	__u8 a[16] = {};
+	__u64 a0 = p->a[0], a1 = p->a[1];
 	__u32 i;
 
-	b0[0] = 0x40 | ((((__u32)p->m - 2) >> 1) << 3) | ((__u32)p->l - 1);
-	a[0] = p->l - 1;
-	/* The nonce bytes past nonce_len are zero (callers guarantee it): they belong to the length field. */
-	__builtin_memcpy(&b0[1], p->nonce, 13);
-	__builtin_memcpy(&a[1], p->nonce, 13);
-	/* len < 65536, so only the last two bytes of the length field can be non-zero. */
-	b0[14] = len >> 8;
-	b0[15] = len & 0xff;
-	__builtin_memcpy(&s->mac[0], b0, 16);
-
-	/* B1: 2-byte length and the associated data, zero beyond aad_len (callers guarantee it). */
-	s->mac[16] = 0;
-	s->mac[17] = p->aad_len;
-	__builtin_memcpy(&s->mac[18], p->aad, 14);
-
-	/* A_i = a with the counter i (< 65536) in its last two bytes, big-endian: two 8-byte stores. */
-	__u64 a0, a1;
-
-	__builtin_memcpy(&a0, &a[0], 8);
-	__builtin_memcpy(&a1, &a[8], 8);
-
-	/* Two blocks per iteration; at most one block past A_nblocks is written (the buffer has room). */
+	s->mac64[0] = p->b0[0];
+	s->mac64[1] = p->b0[1];
+	s->mac64[2] = p->b1[0];
+	s->mac64[3] = p->b1[1];
+	/* A_i = A0 with the counter i (< 65536) in its last two bytes, big-endian. Two blocks per
+	 * iteration; at most one block past A_nblocks is written (the buffer has room). */
 	for (i = 0; i <= DP_MAX_BLOCKS; i += 2) {
 		__u32 o = i * 16, j = i + 1;
 
@@ -229,7 +214,7 @@ static __always_inline void ccm_xor(struct dp_scratch *s, __u32 len)
  * Decrypt: s->mac[32..32+len) ciphertext -> plaintext, the expected tag in s->tag.
  * Returns 0, or a negative error from the kernel's AES.
  */
-static __always_inline int ccm(struct dp_scratch *s, struct dp_ctx_slot *cs, const struct ccm_params *p, __u32 len,
+static __always_inline int ccm(struct dp_scratch *s, struct dp_ctx_slot *cs, const struct ccm_init *p, __u32 len,
 			       int decrypt)
 {
 	struct bpf_crypto_ctx *ecb = cs->ecb, *cbc = cs->cbc;
@@ -241,7 +226,7 @@ static __always_inline int ccm(struct dp_scratch *s, struct dp_ctx_slot *cs, con
 		return -2;
 	if (len > DP_MAX_PT || nb > DP_MAX_BLOCKS)
 		return -3;
-	ccm_blocks(s, p, len, nb);
+	ccm_blocks(s, p, nb);
 	err = aes_run(ecb, s->ctr, s->ks, DP_BUF, (nb + 1) * 16, s, 0);
 	if (err)
 		return err;
@@ -373,27 +358,83 @@ static __always_inline int is_ctrl(const struct pkt *k)
 	return k->sport == cfg->ctrl_port || k->dport == cfg->ctrl_port;
 }
 
-static __always_inline void esp_params(struct ccm_params *p, const struct dp_sa *sa, __u32 spi_be, __u32 seq_be,
-				       __u64 iv)
+/*
+ * RFC 4309 blocks: nonce = salt (3) | explicit IV (8), L = 4, M = 16, associated data = SPI |
+ * sequence number. iv, spi_be and seq_be hold their bytes in wire order.
+ */
+static __always_inline void esp_blocks(struct ccm_init *p, const struct dp_sa *sa, __u32 spi_be, __u32 seq_be, __u64 iv,
+				       __u32 plen)
 {
-	p->nonce_len = 11;
-	p->m = DP_ICV;
-	p->l = 4;
-	p->aad_len = 8;
-	p->nonce[0] = sa->salt[0];
-	p->nonce[1] = sa->salt[1];
-	p->nonce[2] = sa->salt[2];
-	__builtin_memcpy(&p->nonce[3], &iv, 8);
-	__builtin_memcpy(&p->aad[0], &spi_be, 4);
-	__builtin_memcpy(&p->aad[4], &seq_be, 4);
+	__u64 salt = sa->salt[0] | ((__u64)sa->salt[1] << 8) | ((__u64)sa->salt[2] << 16);
+
+	/* B0 flags: Adata | (M-2)/2 << 3 | (L-1) = 0x40 | 7 << 3 | 3 = 0x7b; A flags: L-1 = 3. */
+	p->b0[0] = 0x7b | (salt << 8) | (iv << 32);
+	p->b0[1] = (iv >> 32) | ((__u64)bpf_htonl(plen) << 32);
+	p->a[0] = 0x03 | (salt << 8) | (iv << 32);
+	p->a[1] = iv >> 32;
+	/* B1: length 8 (bytes 00 08), SPI, sequence number, zero padding. */
+	p->b1[0] = (0x08ULL << 8) | ((__u64)spi_be << 16) | ((__u64)(seq_be & 0xffff) << 48);
+	p->b1[1] = seq_be >> 16;
 }
 
 /* ---------------------------------------------------------------- egress: seal */
 
+/*
+ * Completes the TCP/UDP checksum of the plaintext in s->mac[32..32+len). With checksum offload
+ * the stack leaves only the pseudo-header sum there for the device to finish, but a device cannot
+ * checksum inside ciphertext: without this, the peer (ours or any RFC 4303 host) would get a
+ * segment whose checksum does not verify.
+ */
+static __always_inline int l4_csum(struct dp_scratch *s, const struct pkt *k, __u32 len)
+{
+	__u32 off = k->ip.protocol == IPPROTO_TCP ? 16 : 6, len4 = (len + 3) & ~3U, o, i;
+	__s64 sum;
+
+	if (len < off + 2 || len > DP_MAX_PT)
+		return -1;
+	s->mac[32 + off] = 0;
+	s->mac[33 + off] = 0;
+	/* csum_diff works on 4-byte words: zero the bytes up to the next word (the trailer comes after). */
+	o = 32 + len;
+	barrier_var(o);
+	if (o > DP_BUF - 4)
+		return -1;
+	s->mac[o] = 0;
+	s->mac[o + 1] = 0;
+	s->mac[o + 2] = 0;
+	/* The pseudo header's 16-bit words as they lie in memory, summed here rather than by a call. */
+	sum = (k->ip.saddr & 0xffff) + (k->ip.saddr >> 16) + (k->ip.daddr & 0xffff) + (k->ip.daddr >> 16) +
+	      ((__u32)k->ip.protocol << 8) + bpf_htons((__u16)len);
+	for (i = 0; i < 3; i++) {
+		__u32 n;
+
+		o = i * 512;
+		if (o >= len4 || sum < 0)
+			break;
+		n = len4 - o;
+		if (n > 512)
+			n = 512;
+		barrier_var(o);
+		if (o > DP_MAX_PT)
+			break;
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&s->mac[32 + o], n, (__u32)sum);
+	}
+	if (sum < 0)
+		return -1;
+	sum = (sum & 0xffff) + ((sum >> 16) & 0xffff);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	if (sum == 0 && k->ip.protocol == IPPROTO_UDP)
+		sum = 0xffff; /* 0 would mean "no checksum" */
+	s->mac[32 + off] = sum & 0xff;
+	s->mac[33 + off] = sum >> 8;
+	return 0;
+}
+
 static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, __u32 spi)
 {
 	struct dp_sa_key sk = { .spi = spi, .dir = DP_DIR_OUT };
-	struct ccm_params p = {};
+	struct ccm_init p;
 	struct dp_ctx_slot *cs;
 	struct dp_scratch *s;
 	struct dp_sa *sa;
@@ -430,6 +471,8 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, __u32 spi)
 	i = 32 + len;
 	if (i > DP_BUF - 8)
 		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
+	if (l4_csum(s, k, len))
+		return verdict(DP_DIR_OUT, DP_V_MALFORMED, TC_ACT_SHOT);
 	s->mac[i] = 1;
 	s->mac[i + 1] = 2;
 	s->mac[i + 2] = 3;
@@ -439,7 +482,7 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, __u32 spi)
 	spi_be = bpf_htonl(spi);
 	seq_be = bpf_htonl((__u32)seq);
 	iv = bpf_cpu_to_be64(seq); /* the explicit IV is the 64-bit counter: unique per key */
-	esp_params(&p, sa, spi_be, seq_be, iv);
+	esp_blocks(&p, sa, spi_be, seq_be, iv, plen);
 	if (ccm(s, cs, &p, plen, 0))
 		return verdict(DP_DIR_OUT, DP_V_CRYPTO_ERR, TC_ACT_SHOT);
 
@@ -509,7 +552,7 @@ static __always_inline int replay_check(__u64 top, __u64 bitmap, __u64 seq)
 static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 {
 	struct dp_sa_key sk = { .dir = DP_DIR_IN };
-	struct ccm_params p = {};
+	struct ccm_init p;
 	struct dp_ctx_slot *cs;
 	struct dp_scratch *s;
 	struct dp_sa *sa;
@@ -519,7 +562,11 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 	__u16 ports[2];
 	int v;
 
-	if (bpf_skb_load_bytes(skb, L4_OFF, hdr, sizeof(hdr)))
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+
+	if (data + L4_OFF + sizeof(hdr) <= end)
+		__builtin_memcpy(hdr, data + L4_OFF, sizeof(hdr));
+	else if (bpf_skb_load_bytes(skb, L4_OFF, hdr, sizeof(hdr)))
 		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
 	sk.spi = bpf_ntohl(hdr[0]);
 	seq = bpf_ntohl(hdr[1]);
@@ -545,14 +592,17 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 	s = bpf_map_lookup_elem(&dp_scratch, &zero);
 	if (!cs || !s)
 		return verdict(DP_DIR_IN, DP_V_NO_KEY, TC_ACT_SHOT);
-	if (bpf_skb_load_bytes(skb, L4_OFF + DP_ESP_HDR, &s->mac[32], plen) ||
-	    bpf_skb_load_bytes(skb, L4_OFF + DP_ESP_HDR + plen, &s->mac_out[0], DP_ICV))
+	/* Ciphertext and ICV in one copy; the ICV goes to the stack before ccm() reuses the bytes. */
+	if (bpf_skb_load_bytes(skb, L4_OFF + DP_ESP_HDR, &s->mac[32], plen + DP_ICV))
 		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
-	/* mac_out[0..16) holds the received ICV until ccm() overwrites mac_out: keep it on the stack. */
-	d0 = s->mac_out64[0];
-	d1 = s->mac_out64[1];
+	i = 32 + plen;
+	barrier_var(i);
+	if (i > DP_BUF - 16)
+		return verdict(DP_DIR_IN, DP_V_TOO_BIG, TC_ACT_SHOT);
+	__builtin_memcpy(&d0, &s->mac[i], 8);
+	__builtin_memcpy(&d1, &s->mac[i + 8], 8);
 
-	esp_params(&p, sa, hdr[0], hdr[1], iv);
+	esp_blocks(&p, sa, hdr[0], hdr[1], iv, plen);
 	if (ccm(s, cs, &p, plen, 1))
 		return verdict(DP_DIR_IN, DP_V_CRYPTO_ERR, TC_ACT_SHOT);
 	if (((d0 ^ s->tag[0]) | (d1 ^ s->tag[1])) != 0)
@@ -689,7 +739,8 @@ SEC("tc")
 int dp_ccm_kat(struct __sk_buff *skb)
 {
 	struct dp_kat_hdr h;
-	struct ccm_params p = {};
+	struct ccm_init p;
+	__u8 b0[16] = {}, b1[16] = {}, a[16] = {};
 	struct dp_ctx_slot *cs;
 	struct dp_scratch *s;
 	__u32 zero = 0, slot, len;
@@ -706,17 +757,23 @@ int dp_ccm_kat(struct __sk_buff *skb)
 	s = bpf_map_lookup_elem(&dp_scratch, &zero);
 	if (!cs || !s)
 		return -2;
-	/* The request must zero-fill nonce and aad beyond their lengths; enforce it rather than trust. */
-	__builtin_memcpy(p.nonce, h.nonce, 13);
-	__builtin_memcpy(p.aad, h.aad, 14);
-	if (h.l >= 3 && p.nonce[12])
+	/* Generic RFC 3610 blocks from bytes. The request must zero-fill nonce and aad beyond their
+	 * lengths (the nonce's tail is the length field's head); enforce it rather than trust. */
+	if (h.l >= 3 && h.nonce[12])
 		return -22;
-	if (h.l >= 4 && p.nonce[11])
+	if (h.l >= 4 && h.nonce[11])
 		return -22;
-	p.nonce_len = 15 - h.l;
-	p.m = h.m;
-	p.l = h.l;
-	p.aad_len = h.aad_len;
+	b0[0] = 0x40 | ((((__u32)h.m - 2) >> 1) << 3) | ((__u32)h.l - 1);
+	a[0] = h.l - 1;
+	__builtin_memcpy(&b0[1], h.nonce, 13);
+	__builtin_memcpy(&a[1], h.nonce, 13);
+	b0[14] = len >> 8; /* len < 65536: only the last two length bytes can be non-zero */
+	b0[15] = len & 0xff;
+	b1[1] = h.aad_len;
+	__builtin_memcpy(&b1[2], h.aad, 14);
+	__builtin_memcpy(p.b0, b0, 16);
+	__builtin_memcpy(p.b1, b1, 16);
+	__builtin_memcpy(p.a, a, 16);
 	if (bpf_skb_load_bytes(skb, ETH_HLEN + sizeof(h), &s->mac[32], len))
 		return -5;
 	if (h.decrypt) {

@@ -8,6 +8,7 @@
  * outbound selector always points at the highest installed epoch), then remove the old epoch.
  * Old and new inbound SAs overlap, so packets in flight under the old keys still arrive.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   DIR_IN,
@@ -170,6 +171,19 @@ export class Dataplane {
   async attach(ifname: string): Promise<void> {
     if (!/^[A-Za-z0-9._-]{1,15}$/.test(ifname)) throw new DataplaneError('dataplane.bad-config', `bad interface name ${ifname}`);
     await runOne(`attach ${this.pinDir} ${ifname}`, 'dataplane.attach', `attaching to ${ifname}`, this.h);
+  }
+
+  /**
+   * Prepares the workflow interface for sealing: one TCP segment per packet (`gso_max_segs 1`;
+   * the programs seal packets, never GSO super-packets, and drop those). The route MTU towards
+   * peers must also leave room for the ESP overhead (up to 37 bytes), e.g. `mtu 1400` on the route.
+   */
+  async prepareInterface(ifname: string): Promise<void> {
+    if (!/^[A-Za-z0-9._-]{1,15}$/.test(ifname)) throw new DataplaneError('dataplane.bad-config', `bad interface name ${ifname}`);
+    const ns = this.h.netns;
+    const [cmd, args] = ns ? ['nsenter', [`--net=${ns.includes('/') ? ns : `/run/netns/${ns}`}`, 'ip']] : ['ip', []];
+    const r = spawnSync(cmd, [...args, 'link', 'set', 'dev', ifname, 'gso_max_segs', '1'], { encoding: 'utf8' });
+    if (r.status !== 0) throw new DataplaneError('dataplane.attach', `preparing ${ifname}: ${(r.stderr || r.error?.message || '').trim()}`);
   }
 
   /** Detaches from `ifname` (removes its clsact qdisc). */

@@ -10,7 +10,7 @@ import { SA_KEY_SIZE, SA_SIZE, SEL_SIZE, SEL_VAL_SIZE, encodeSelVal, encodeSelec
 import { Dataplane } from '../../src/dataplane/dataplane.js';
 import { espHeader, espOpen, espSeal } from '../../src/dataplane/esp.js';
 import { runHelper } from '../../src/dataplane/helper.js';
-import { buildPacket, parseFrame } from '../../src/dataplane/packet.js';
+import { buildPacket, l4Checksum, parseFrame } from '../../src/dataplane/packet.js';
 import { announceSkip, kernelSkipReason } from '../util/env.js';
 import {
   A,
@@ -43,6 +43,7 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
   let b: Dataplane;
   let i2r: DirKeys;
   let r2i: DirKeys;
+  let tcpI2r: DirKeys;
   // Packets forged by OpenSSL with arbitrary sequence numbers use their own edge, so they do not
   // move the anti-replay window of the edge the kernel-sealed packets use.
   const forgeFlow = { ...udpFlow, edge: 'a->b/forge', dstPort: 9002 };
@@ -53,7 +54,8 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
     i2r = freshKeys(0x1001);
     r2i = freshKeys(0x2001);
     const udp = edgeInstalls(udpFlow, 0, i2r, r2i);
-    const tcp = edgeInstalls(tcpFlow, 0, freshKeys(0x1101), freshKeys(0x2101));
+    tcpI2r = freshKeys(0x1101);
+    const tcp = edgeInstalls(tcpFlow, 0, tcpI2r, freshKeys(0x2101));
     forge = freshKeys(0x1201);
     const f = edgeInstalls(forgeFlow, 0, forge, freshKeys(0x2201));
     for (const sa of [...udp.a, ...tcp.a, ...f.a]) await a.install(sa);
@@ -159,6 +161,20 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
       const [o] = await a.testRun('dp_ingress', [s!.data]);
       expect(o!.retval).toBe(TC_ACT_OK);
       expect(o!.data.equals(frame)).toBe(true);
+    });
+
+    it('completes a checksum the stack left to the device (offload), so the inner segment verifies', async () => {
+      for (const [proto, flow, at] of [['udp', udpFlow, 6], ['tcp', tcpFlow, 16]] as const) {
+        const frame = buildPacket({ src: A, dst: B, protocol: proto, sport: 40001, dport: flow.dstPort, payload: payload(301) });
+        const partial = Buffer.from(frame);
+        partial.writeUInt16BE(0x1234, 14 + 20 + at); // whatever the stack left for the device
+        const s = await seal(partial);
+        expect(s.retval).toBe(TC_ACT_OK);
+        const keys = proto === 'udp' ? i2r : tcpI2r;
+        const inner = espOpen(s.data, keys);
+        expect(inner.frame.equals(frame)).toBe(true); // checksum as a correct stack would have written it
+        expect(l4Checksum(Buffer.from([10, 77, 0, 1]), Buffer.from([10, 77, 0, 2]), proto === 'udp' ? 17 : 6, inner.l4)).toBe(inner.l4.readUInt16BE(at));
+      }
     });
 
     it('uses per-SA sequence numbers that increase by one', async () => {
@@ -300,6 +316,26 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
       await expectDrop(frame, 'out.too_big', 'a-out');
     });
 
+    it('an SA whose 32-bit sequence numbers are spent stops sealing (rekey required), never wraps', async () => {
+      const flow = { ...udpFlow, edge: 'a->b/seq', dstPort: 9200 };
+      const sa = edgeInstalls(flow, 0, freshKeys(0x3900), freshKeys(0x3901)).a[0]!;
+      await a.install(sa);
+      try {
+        const key = `${Buffer.from([0x00, 0x39, 0, 0]).toString('hex')}00000000`;
+        const [cur] = await runHelper([`lookup ${a.pinDir} dp_sa ${key}`]);
+        const v = Buffer.from(cur!.value as string, 'hex');
+        v.writeBigUInt64LE(0xfffffffen, 24);
+        expect((await runHelper([`update ${a.pinDir} dp_sa ${key} ${v.toString('hex')}`]))[0]!.ok).toBe(true);
+        const frame = buildPacket({ src: A, dst: B, protocol: 'udp', sport: 40020, dport: 9200, payload: payload(20) });
+        const [last] = await a.testRun('dp_egress', [frame]);
+        expect(last!.retval).toBe(TC_ACT_OK);
+        expect(espHeader(last!.data).seq).toBe(0xffffffff);
+        await expectDrop(frame, 'out.seq_exhausted', 'a-out');
+      } finally {
+        await a.removeEdge(flow.edge);
+      }
+    });
+
     it('the MAKE control port and ARP pass in clear, unchanged', async () => {
       const ctrl = buildPacket({ src: A, dst: B, protocol: 'tcp', sport: 40013, dport: CTRL_PORT, payload: payload(80) });
       const [o] = await a.testRun('dp_egress', [ctrl]);
@@ -336,6 +372,8 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
 
       // Retire epoch 0: its keys go, and packets under them are refused.
       const before = await a.installed();
+      const oldSlots = before.filter((x) => x.spi === 0x3000 || x.spi === 0x4000).map((x) => x.slot);
+      expect(oldSlots.length).toBe(2);
       for (const sa of e0.a) await a.remove(flow.edge, sa.direction, 0);
       for (const sa of e0.b) await b.remove(flow.edge, sa.direction, 0);
       const late = espSeal(pkt(50), e0.a[0]!, 7);
@@ -343,6 +381,9 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
       expect((await open(late)).retval).toBe(TC_ACT_SHOT);
       expect(delta(c0, await b.counters())).toEqual({ 'in.no_sa': 1 });
       expect((await a.installed()).length).toBe(before.length - 2);
+      // The old keys' crypto contexts are gone: CCM on those slots finds no context.
+      const kat = (slot: number): Buffer => Buffer.concat([Buffer.alloc(14), Buffer.from([slot, 16, 4, 8, 16, 0]), Buffer.alloc(34), Buffer.alloc(32)]);
+      for (const r of await a.testRun('dp_ccm_kat', oldSlots.map(kat))) expect(r.retval).toBe(-3);
       expect(espHeader((await seal(pkt(10))).data).spi).toBe(0x3001);
 
       // Removing the last epoch: the flow is denied, not sent in clear.
@@ -409,6 +450,14 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
       const maps = new Map(ma.programs.flatMap((p) => p.maps).map((m) => [m.name, m]));
       expect(maps.get('dp_sel')).toMatchObject({ keySize: SEL_SIZE, valueSize: SEL_VAL_SIZE });
       expect(maps.get('dp_sa')).toMatchObject({ keySize: SA_KEY_SIZE, valueSize: SA_SIZE });
+    });
+
+    it('refuses bad configuration and attaching to a missing interface with typed errors', async () => {
+      await expect(Dataplane.load({ pinDir: '/tmp/not-bpffs' })).rejects.toMatchObject({ code: 'dataplane.bad-config' });
+      await expect(Dataplane.load({ pinDir: '/sys/fs/bpf/af-dp-x', ctrlPort: 70000 })).rejects.toMatchObject({ code: 'dataplane.bad-config' });
+      await expect(a.attach('af-dp-nosuch0')).rejects.toMatchObject({ code: 'dataplane.attach' });
+      await expect(a.attach('bad name')).rejects.toMatchObject({ code: 'dataplane.bad-config' });
+      await expect(a.prepareInterface('af-dp-nosuch0')).rejects.toMatchObject({ code: 'dataplane.attach' });
     });
 
     it('a failed load leaves no pins and a typed error', async () => {

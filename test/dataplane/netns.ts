@@ -41,9 +41,9 @@ export function createPair(tag: string, subnet: string): NetnsPair {
     sh('ip', ['link', 'add', ifA, 'netns', nsA, 'type', 'veth', 'peer', 'name', ifB, 'netns', nsB]);
     for (const [ns, dev, addr] of [[nsA, ifA, addrA], [nsB, ifB, addrB]] as const) {
       sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-      // One TCP segment per packet: the data plane seals packets, not GSO super-packets.
-      sh('ip', ['-n', ns, 'link', 'set', dev, 'gso_max_segs', '1', 'up']);
+      sh('ip', ['-n', ns, 'link', 'set', dev, 'up']);
       sh('ip', ['-n', ns, 'addr', 'add', `${addr}/24`, 'dev', dev]);
+      // The route MTU leaves room for the ESP overhead (the adapter's prepareInterface does GSO).
       sh('ip', ['-n', ns, 'route', 'replace', `${subnet}.0/24`, 'dev', dev, 'mtu', '1400', 'src', addr]);
     }
   } catch (e) {
@@ -63,6 +63,14 @@ export interface NsProcess {
   stdout(): Buffer;
   stderr(): string;
   kill(): void;
+}
+
+const live = new Set<NsProcess>();
+
+/** Kills every process started with spawnIn that is still running (teardown after a failure). */
+export function killAll(): void {
+  for (const p of live) p.kill();
+  live.clear();
 }
 
 export function spawnIn(ns: string, cmd: string, args: string[], readyMarker = 'ready'): NsProcess {
@@ -86,16 +94,19 @@ export function spawnIn(ns: string, cmd: string, args: string[], readyMarker = '
       res(code);
     }),
   );
-  return {
+  const proc: NsProcess = {
     child,
     ready,
     exited,
     stdout: () => Buffer.concat(out),
     stderr: () => err,
     kill: () => {
-      if (child.exitCode === null && child.pid !== undefined) child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) child.kill('SIGKILL');
     },
   };
+  live.add(proc);
+  child.on('close', () => live.delete(proc));
+  return proc;
 }
 
 export function peer(ns: string, ...args: string[]): NsProcess {
