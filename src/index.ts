@@ -158,5 +158,5 @@ export {
   Dataplane, DataplaneError, edgeId as dataplaneEdgeId, selectorFor, saInstallsFor, espSeal, espOpen, espHeader, buildPacket, parseFrame,
   benchDataplane, formatDataplaneBench, VERDICTS,
   type Counters, type DataplaneMeasurement, type DataplaneOptions, type InstalledSa, type MapLayout, type ProgramName,
-  type TestRunResult, type EspKeys, type Opened, type DataplaneBenchResult, type Verdict, type EdgeFlow, type SaInstall,
+  type TestRunResult, type EspKeys, type Opened, type DataplaneBenchResult, type Verdict as DataplaneVerdict, type EdgeFlow, type SaInstall,
 } from './dataplane/index.js';
