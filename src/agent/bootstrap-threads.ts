@@ -33,6 +33,7 @@ export async function runBootstrapThreads(opts: { nodes: number; threads: number
     const tListen = performance.timeOrigin + performance.now();
     for (let w = 0; w < opts.threads; w++) {
       const input: WorkerInput = {
+        kind: 'attestflow-bootstrap',
         n,
         indices: Array.from({ length: n }, (_, i) => i).filter((i) => i % opts.threads === w),
         rootSeed: Buffer.from(world.rootSeed).toString('hex'),

@@ -8,6 +8,8 @@ import { BootstrapGroup, simBootstrapWorld } from './bootstrap.js';
 import type { Endpoint } from './ports.js';
 
 export interface WorkerInput {
+  /** Marks a bench worker, so loading this module in any other worker thread does nothing. */
+  readonly kind: 'attestflow-bootstrap';
   readonly n: number;
   readonly indices: readonly number[];
   readonly rootSeed: string;
@@ -25,7 +27,7 @@ export type FromWorker =
   | { type: 'stopped' };
 
 const port = parentPort;
-if (port) {
+if (port && (workerData as Partial<WorkerInput> | undefined)?.kind === 'attestflow-bootstrap') {
   const input = workerData as WorkerInput;
   const post = (m: FromWorker): void => port.postMessage(m);
   const crypto = input.crypto === 'noble' ? nobleCrypto : nodeCrypto;
