@@ -112,7 +112,13 @@ export class Daemon {
     try {
       let keys: KeySink;
       if (this.o.dataplane) {
-        this.dp = await Dataplane.load({ pinDir: this.o.dataplane.pinDir, ctrlPort: listen.port });
+        const dp = await Dataplane.load({ pinDir: this.o.dataplane.pinDir, ctrlPort: listen.port });
+        if (this.stopped) {
+          // A signal arrived while loading: stop() has already run, so undo this load here.
+          await dp.unload().catch(() => undefined);
+          return;
+        }
+        this.dp = dp;
         await this.dp.attach(this.o.dataplane.ifname);
         const m = await this.dp.measure();
         log.info('data plane loaded', { ifname: this.o.dataplane.ifname, pinDir: this.o.dataplane.pinDir, digest: m.digest, ctrlPort: listen.port });
@@ -141,6 +147,10 @@ export class Daemon {
         ...(this.o.handshakeTimeoutMs ? { handshakeTimeoutMs: this.o.handshakeTimeoutMs } : {}),
       });
       this.status = await startStatusServer(this.agent, this.o.status);
+      if (this.stopped) {
+        await this.status.close();
+        return;
+      }
       await this.agent.start();
       log.info('agent ready', { component: this.o.component, policy: this.policy.digestHex, version: this.policy.version, status: this.o.status.kind === 'unix' ? this.o.status.path : `${this.o.status.host}:${this.status.address.kind === 'tcp' ? this.status.address.port : ''}` });
     } catch (e) {

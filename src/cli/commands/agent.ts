@@ -76,17 +76,17 @@ export const agentCommand: CliCommand = {
           handshakeTimeoutMs: int(f.handshakeTimeout ?? '5000', '--handshake-timeout', 50, 600_000),
           ...(f.rekeySeconds !== undefined ? { rekeySeconds: int(f.rekeySeconds, '--rekey-seconds', 1, 86_400 * 30) } : {}),
         });
-        await daemon.start();
+        // Signals are handled from before start: a SIGTERM while the data plane loads still unpins.
         const hup = (): void => void daemon.reload();
-        process.on('SIGHUP', hup);
-        // Runs until a signal: the handler removes keys and unpins before the process exits.
-        await new Promise<void>(() => {
-          onShutdown(async (signal) => {
-            process.off('SIGHUP', hup);
-            await daemon.stop(`signal ${signal}`);
-            log.info('agent exiting', { signal });
-          });
+        onShutdown(async (signal) => {
+          process.off('SIGHUP', hup);
+          await daemon.stop(`signal ${signal}`);
+          log.info('agent exiting', { signal });
         });
+        await daemon.start();
+        process.on('SIGHUP', hup);
+        // Runs until a signal; the handler removes keys and unpins before the process exits.
+        await new Promise<void>(() => undefined);
       });
   },
 };
