@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { MakeEffect, MakeEvent } from '../src/make/machines/common.js';
 import type { MakeMessage } from '../src/make/messages.js';
 import { eventOfBytes } from '../src/make/local.js';
+import { nodeCrypto } from '../src/crypto/index.js';
 import { keysDigest, Party } from '../src/make/party.js';
 import { decodeMessage, encodeMessage } from '../src/wire/messages.js';
 import { makeWorld } from '../test/make/fixtures.js';
@@ -148,7 +149,7 @@ class Replay implements Cmd {
   toString = () => `replay ${this.dir}`;
 }
 
-/** Changes one byte-string field of the next message: a flipped bit for real, a fresh attacker term in the model. */
+/** Replaces one byte-string field of the next message: fresh random bytes for real, a fresh attacker term in the model. */
 class Tamper implements Cmd {
   constructor(readonly dir: Dir, readonly pick: number) {}
   check = (m: Readonly<Model>) => m[this.dir].length > 0;
@@ -156,8 +157,9 @@ class Tamper implements Cmd {
     const real = decodeMessage(r[this.dir][0] as Uint8Array) as unknown as Record<string, unknown>;
     const fields = Object.keys(real).filter((k) => real[k] instanceof Uint8Array);
     const f = fields[this.pick % fields.length] as string;
-    const v = (real[f] as Uint8Array).slice();
-    v[v.length - 1]! ^= 0x01;
+    // A fresh random value, like the model's fresh attacker term (a bit flip could be undone by a
+    // second tamper of the same field, which the model cannot mirror).
+    const v = nodeCrypto.randomBytes((real[f] as Uint8Array).length);
     r[this.dir][0] = encodeMessage({ ...real, [f]: v } as never);
     const sym = m[this.dir][0] as unknown as Record<string, unknown>;
     m[this.dir][0] = { ...sym, [f]: atom(`attacker${m.tampers++}`) } as unknown as MakeMessage;

@@ -65,11 +65,16 @@ export function runOnSocket(party: Party, socket: Socket, opts: TimingOptions & 
       for (const m of out) if (!finished && !socket.destroyed) socket.write(encodeFrame(m));
     };
     const feed = (ev: MakeEvent, raw?: Uint8Array) => {
-      chain = chain.then(async () => {
-        if (party.done) return;
-        write(await pump(party, ev, raw));
-        if (party.done) finish();
-      });
+      chain = chain
+        .then(async () => {
+          if (party.done) return;
+          write(await pump(party, ev, raw));
+          if (party.done) finish();
+        })
+        .catch((e: unknown) => {
+          // Nothing above should throw; if it does, end the handshake instead of the process.
+          interrupt({ type: 'abort', code: 'make.aborted', detail: e instanceof Error ? e.message : String(e) });
+        });
     };
     const onData = (chunk: Buffer) => {
       let got: Uint8Array[];

@@ -87,6 +87,8 @@ export class Party {
   readonly session: string;
   private snap: Snapshot;
   private seq = 0;
+  /** Set when the machine threw (a bug): the handshake is over. */
+  private broken = false;
   private readonly provider: CryptoProvider;
   /** Set when the machine reaches a final state. */
   result: { readonly ok: true; readonly keys: EdgeKeys; readonly peer: string } | { readonly ok: false; readonly failure: MakeFailure } | undefined;
@@ -123,7 +125,7 @@ export class Party {
     return stateName(this.snap);
   }
   get done(): boolean {
-    return this.snap.status === 'done';
+    return this.broken || this.snap.status === 'done';
   }
   get snapshot(): Snapshot {
     return this.snap;
@@ -131,12 +133,24 @@ export class Party {
 
   /** Applies one event (pure transition) and returns the effects to perform, in order. */
   apply(event: MakeEvent, receivedBytes?: Uint8Array): MakeEffect[] {
+    if (this.done) return [];
     const from = this.state;
-    // The two machines share event and snapshot shapes; each call uses its own definition.
-    const [next, actions] =
-      this.role === 'initiator'
-        ? transition(initiatorMachine, this.snap as ISnap, event)
-        : transition(responderMachine, this.snap as RSnap, event);
+    let next: Snapshot;
+    let actions: Parameters<typeof effectsOf>[0];
+    try {
+      // The two machines share event and snapshot shapes; each call uses its own definition.
+      [next, actions] =
+        this.role === 'initiator'
+          ? transition(initiatorMachine, this.snap as ISnap, event)
+          : transition(responderMachine, this.snap as RSnap, event);
+    } catch (e) {
+      // A machine bug (never bad input): still end with a typed reason and nothing exported.
+      const failure: MakeFailure = { code: 'make.aborted', detail: `internal error: ${e instanceof Error ? e.message : String(e)}` };
+      this.result = { ok: false, failure };
+      this.broken = true;
+      this.record(event.type, from, 'failed', [{ type: 'fail', params: failure }], receivedBytes);
+      return [{ type: 'fail', params: failure }];
+    }
     this.snap = next;
     const effects = effectsOf(actions);
     this.record(event.type, from, this.state, effects, receivedBytes);
@@ -157,7 +171,13 @@ export class Party {
     for (const e of effects) {
       switch (e.type) {
         case 'send':
-          outgoing.push(encodeMessage(e.params.message as MakeMessage<unknown>));
+          try {
+            outgoing.push(encodeMessage(e.params.message as MakeMessage<unknown>));
+          } catch (err) {
+            // Our own message does not fit the wire bounds (e.g. a component name outside the
+            // allowed characters): end the handshake rather than send something the peer refuses.
+            events.push({ type: 'abort', code: 'make.aborted', detail: isAttestflowError(err) ? err.code : 'encode failed' });
+          }
           break;
         case 'attest':
           events.push(await this.attest(e.params.reportData as Uint8Array));
@@ -201,7 +221,13 @@ export class Party {
   private record(event: TraceStep['event'], from: string, to: string, effects: MakeEffect[], received: Uint8Array | undefined): void {
     const sink = this.config.trace;
     if (sink === undefined) return;
-    const sent = effects.filter((e) => e.type === 'send').map((e) => this.digest(encodeMessage((e as Extract<MakeEffect, { type: 'send' }>).params.message as MakeMessage<unknown>)));
+    const sent = effects.filter((e) => e.type === 'send').map((e) => {
+      try {
+        return this.digest(encodeMessage((e as Extract<MakeEffect, { type: 'send' }>).params.message as MakeMessage<unknown>));
+      } catch {
+        return 'unencodable';
+      }
+    });
     const fail = effects.find((e) => e.type === 'fail') as Extract<MakeEffect, { type: 'fail' }> | undefined;
     const exp = effects.find((e) => e.type === 'export') as Extract<MakeEffect, { type: 'export' }> | undefined;
     const step: TraceStep = {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runLocal } from '../../src/make/local.js';
+import { pump, runLocal } from '../../src/make/local.js';
+import { StaticHandshakePolicy } from '../../src/make/static-policy.js';
 import { Party } from '../../src/make/party.js';
 import { makeWorld } from './fixtures.js';
 
@@ -28,5 +29,30 @@ describe('MAKE in memory through the real wire encoding', () => {
     expect(a.responderToInitiator.spi).toBe(b.responderToInitiator.spi);
     expect(i.result.peer).toBe('beta');
     expect(r.result.peer).toBe('alpha');
+  });
+});
+
+describe('robustness of a party', () => {
+  it('a message that does not fit the wire bounds ends the handshake with a typed reason, not an exception', async () => {
+    const w = makeWorld();
+    const p = new StaticHandshakePolicy({
+      digest: new Uint8Array(32), version: 1,
+      components: { 'bad name!': w.policy().referenceValues('alpha')!, beta: w.policy().referenceValues('beta')! },
+      edges: [['bad name!', 'beta']],
+    });
+    const i = Party.initiator(w.config('bad name!', w.attesters.alpha, p), 'beta', 1);
+    const out = await pump(i, { type: 'start' });
+    expect(out).toEqual([]);
+    expect(i.result).toEqual({ ok: false, failure: { code: 'make.aborted', detail: 'wire.out-of-range' } });
+  });
+
+  it('a crypto value of the wrong kind (a machine-level bug) fails the handshake instead of throwing', () => {
+    const w = makeWorld();
+    const i = Party.initiator(w.config('alpha', w.attesters.alpha, w.policy()), 'beta', 1, { secret: 'not bytes' as unknown as Uint8Array });
+    const fx = i.apply({ type: 'start' });
+    expect(fx.map((e) => e.type)).toEqual(['fail']);
+    expect(i.result?.ok).toBe(false);
+    expect(i.done).toBe(true);
+    expect(i.apply({ type: 'timeout' })).toEqual([]);
   });
 });

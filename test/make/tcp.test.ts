@@ -50,7 +50,7 @@ describe('MAKE over real TCP', () => {
     await withListener('beta', async (port, got) => {
       const r = await runInitiator({ ...cfg('alpha', w.attesters.alpha, w.policy()), host: '127.0.0.1', port, peer: 'beta', epoch: 1 });
       // the responder's export lands as its side closes
-      for (let i = 0; i < 50 && got.keys.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+      for (let i = 0; i < 500 && got.keys.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
       expect(got.keys).toHaveLength(1);
       expect(keysDigest(r.keys)).toBe(keysDigest(got.keys[0]!.keys));
       expect(r.peer).toBe('beta');
@@ -64,7 +64,7 @@ describe('MAKE over real TCP', () => {
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, k) => runInitiator({ ...cfg('alpha', w.attesters.alpha, w.policy()), host: '127.0.0.1', port, peer: 'beta', epoch: k })),
       );
-      for (let i = 0; i < 100 && got.keys.length < 20; i++) await new Promise((res) => setTimeout(res, 10));
+      for (let i = 0; i < 500 && got.keys.length < 20; i++) await new Promise((res) => setTimeout(res, 10));
       const mine = new Set(results.map((r) => keysDigest(r.keys)));
       const theirs = new Set(got.keys.map((r) => keysDigest(r.keys)));
       expect(mine.size).toBe(20);
@@ -77,7 +77,7 @@ describe('MAKE over real TCP', () => {
       const code = await failureOf(runInitiator({ ...cfg('alpha', w.attesters.alpha, w.policy(2)), host: '127.0.0.1', port, peer: 'beta', epoch: 1, retries: 0 }));
       // The responder refuses m1 (older policy) and closes: the initiator sees the transport close.
       expect(code).toBe('make.transport');
-      for (let i = 0; i < 50 && got.failures.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+      for (let i = 0; i < 500 && got.failures.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
       expect(got.failures.map((f) => f.code)).toEqual(['make.policy-downgrade']);
       expect(got.keys).toHaveLength(0);
     });
@@ -137,7 +137,7 @@ describe('MAKE over real TCP', () => {
         s.on('error', () => {});
         s.write(bytes);
         if (end) s.end();
-        for (let i = 0; i < 100 && got.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+        for (let i = 0; i < 500 && got.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
         s.destroy();
         expect(got, name).toEqual([{ code: 'make.malformed', detail: name === 'oversize' ? 'wire.oversize' : 'wire.truncated' }]);
       } finally {
@@ -152,7 +152,7 @@ describe('MAKE over real TCP', () => {
     const l = new MakeListener({ ...cfg('beta', w.attesters.beta, w.policy()), attester: hung, timeoutMs: 150, onFailure: (f) => got.push(f) });
     const { port } = await l.listen(0, '127.0.0.1');
     try {
-      const code = await failureOf(runInitiator({ ...cfg('alpha', w.attesters.alpha, w.policy()), host: '127.0.0.1', port, peer: 'beta', epoch: 1, timeoutMs: 1000, retries: 0 }));
+      const code = await failureOf(runInitiator({ ...cfg('alpha', w.attesters.alpha, w.policy()), host: '127.0.0.1', port, peer: 'beta', epoch: 1, timeoutMs: 5000, retries: 0 }));
       expect(code).toBe('make.transport'); // the responder gave up and closed
       expect(got).toEqual([{ code: 'make.timeout' }]);
     } finally {
