@@ -8,7 +8,6 @@ import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { Claims, ReferenceValues } from '../attestation/types.js';
 import type { EdgeFlow } from '../dataplane/types.js';
 import type { HandshakePolicy } from '../make/types.js';
-import type { ReleaseEdge, ReleaseSecret, Revocation } from '../release/machine.js';
 import { canonicalJson, policyDigest } from './canonical.js';
 import { checkPolicy, type CheckOptions } from './check.js';
 import { PolicyError } from './errors.js';
@@ -56,8 +55,15 @@ export interface ComponentPlan {
   readonly holds: readonly { readonly name: string; readonly releaseTo: readonly string[] }[];
   /** Secrets this component fetches, and from which holder. */
   readonly fetches: readonly { readonly name: string; readonly holder: string }[];
-  /** The release machine's view for this node (`ReleaseInput` without defences). */
-  readonly release: { readonly version: number; readonly secrets: readonly ReleaseSecret[]; readonly edges: readonly ReleaseEdge[] };
+  /**
+   * The release machine's view for this node (`ReleaseInput` of src/release without defences;
+   * declared here structurally so data keeps flowing one way, policy → release).
+   */
+  readonly release: {
+    readonly version: number;
+    readonly secrets: readonly { readonly name: string; readonly allowed: readonly string[] }[];
+    readonly edges: readonly { readonly id: string; readonly peer: string }[];
+  };
 }
 
 /** The reference values of a component, as verifiers and MAKE use them. */
@@ -101,8 +107,14 @@ export function claimsMatchIdentity(claims: Claims, rv: ReferenceValues): boolea
   );
 }
 
-/** A revocation with the reference values it revokes (absent when the whole component is revoked). */
-export interface RevokedIdentity extends Revocation {
+/**
+ * A revoked identity: a component under one set of reference values (`refs`, their
+ * {@link referenceValuesId}, with the `values`), or under every set (`refs: '*'`, removed).
+ * Structurally a release-machine `Revocation`.
+ */
+export interface RevokedIdentity {
+  readonly component: string;
+  readonly refs: string;
   readonly values?: ReferenceValues;
 }
 
