@@ -164,10 +164,12 @@ export {
 // agent
 /** The node agent: keys every edge of a component with MAKE, installs data-plane keys, rekeys each epoch, follows policy updates. */
 export { Agent, type AgentOptions, type AgentStatus, type EdgeStatusView, type EdgeSide, type EdgeStatus } from './agent/agent.js';
-/** The agent's collaborators (MAKE, data plane, secrets) behind small interfaces, and its plan. */
-export type { AgentPlan, PlannedEdge, Endpoint, Keyer, KeySink, HandshakeResult, ResponderEvents, ListenHandle, PacketCount, SecretFetcher, SecretRef } from './agent/ports.js';
+/** The agent's collaborators (MAKE, data plane) behind small interfaces, and its plan. */
+export type { AgentPlan, PlannedEdge, Endpoint, Keyer, KeySink, HandshakeResult, ResponderEvents, ListenHandle, PacketCount, SecretRef } from './agent/ports.js';
 /** MAKE over TCP as the agent uses it; key sinks for the kernel data plane and for memory. */
-export { MakeTcpKeyer, type MakeKeyerOptions } from './agent/make-keyer.js';
+export { MakeTcpKeyer, type MakeKeyerOptions, type SessionChannel, type SessionHook } from './agent/make-keyer.js';
+/** Release of secrets over established MAKE sessions (request, sealed delivery, audited refusal). */
+export { SecretExchange, secretFingerprint, type SecretExchangeOptions } from './agent/secrets.js';
 export { DataplaneKeySink } from './agent/dataplane-keys.js';
 export { MemoryKeySink } from './agent/memory-keys.js';
 /** The `attestflow agent` daemon: policy store, TEE, MAKE, data plane, status endpoint, SIGHUP updates, SIGTERM cleanup. */

@@ -10,7 +10,8 @@ import { DEFAULT_BACKOFF, nextDelay, type BackoffPolicy } from './backoff.js';
 import { AgentStateError, HandshakeTimeoutError, UnexpectedPeerError, reasonOf } from './errors.js';
 import { silentLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
-import type { AgentPlan, HandshakeResult, Keyer, KeySink, ListenHandle, PlannedEdge, SecretFetcher } from './ports.js';
+import { createHash } from 'node:crypto';
+import type { AgentPlan, HandshakeResult, Keyer, KeySink, ListenHandle, PlannedEdge, SecretRef } from './ports.js';
 
 export type EdgeSide = 'initiator' | 'responder';
 export type EdgeStatus = 'pending' | 'handshaking' | 'keyed' | 'backoff' | 'failed';
@@ -68,7 +69,6 @@ export interface AgentOptions {
   readonly plan: AgentPlan;
   readonly keyer: Keyer;
   readonly keys: KeySink;
-  readonly secrets?: SecretFetcher;
   readonly log?: Logger;
   readonly metrics?: Metrics;
   readonly backoff?: BackoffPolicy;
@@ -111,7 +111,7 @@ function defineMetrics(m: Metrics): void {
   m.define(M.rekeys, 'counter', 'Epochs started (rekeys with fresh evidence)');
   m.define(M.retries, 'counter', 'Handshake retries scheduled with backoff');
   m.define(M.version, 'gauge', 'Policy version this agent enforces');
-  m.define(M.secrets, 'counter', 'Secrets fetched, by result');
+  m.define(M.secrets, 'counter', 'Secrets received over MAKE sessions, by result');
 }
 
 export class Agent {
@@ -119,7 +119,6 @@ export class Agent {
   private plan: AgentPlan;
   private readonly keyer: Keyer;
   private readonly keys: KeySink;
-  private readonly secretFetcher: SecretFetcher | undefined;
   private readonly log: Logger;
   private readonly backoff: BackoffPolicy;
   private readonly hsTimeout: number;
@@ -140,7 +139,6 @@ export class Agent {
     this.plan = opts.plan;
     this.keyer = opts.keyer;
     this.keys = opts.keys;
-    this.secretFetcher = opts.secrets;
     this.log = (opts.log ?? silentLogger).child({ component: opts.plan.component });
     this.metrics = opts.metrics ?? new Metrics();
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
@@ -483,7 +481,6 @@ export class Agent {
     });
     this.updateEdgeGauge();
     this.notifyIfKeyed();
-    void this.fetchSecrets();
   }
 
   private scheduleOverlapEnd(es: EdgeState): void {
@@ -542,25 +539,17 @@ export class Agent {
     return p;
   }
 
-  private async fetchSecrets(): Promise<void> {
-    const f = this.secretFetcher;
-    const wanted = this.plan.secrets ?? [];
-    if (!f || this.state !== 'running') return;
-    for (const s of wanted) {
-      if (this.fetched.has(s.name)) continue;
-      this.fetched.add(s.name); // claimed before the await so concurrent calls do not fetch twice
-      try {
-        const ac = new AbortController();
-        const t = setTimeout(() => ac.abort(new HandshakeTimeoutError(`secret:${s.name}`, this.hsTimeout)), this.hsTimeout);
-        const v = await f.fetch(s, ac.signal).finally(() => clearTimeout(t));
-        this.metrics.inc(M.secrets, { result: 'ok' });
-        this.log.info('secret received', { secret: s.name, holder: s.holder, bytes: v.length });
-      } catch (e) {
-        this.fetched.delete(s.name);
-        this.metrics.inc(M.secrets, { result: 'failed' });
-        this.log.warn('secret fetch failed', { secret: s.name, holder: s.holder, reason: reasonOf(e) });
-      }
-    }
+  /** A secret released to this component arrived (see `secrets.ts`); only its fingerprint is logged. */
+  secretReceived(ref: SecretRef, value: Uint8Array): void {
+    this.fetched.add(ref.name);
+    this.metrics.inc(M.secrets, { result: 'ok' });
+    this.log.info('secret received', { secret: ref.name, holder: ref.holder, bytes: value.length, sha256: createHash('sha256').update(value).digest('hex') });
+  }
+
+  /** The holder refused a secret, or it did not open under the session's keys. */
+  secretRefused(ref: SecretRef, reason: string): void {
+    this.metrics.inc(M.secrets, { result: 'refused' });
+    this.log.warn('secret refused', { secret: ref.name, holder: ref.holder, reason });
   }
 
   private updateEdgeGauge(): void {

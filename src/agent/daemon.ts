@@ -9,7 +9,8 @@ import { Dataplane } from '../dataplane/dataplane.js';
 import { CompiledPolicy, claimsMatchIdentity } from '../policy/compile.js';
 import { checkPolicy } from '../policy/check.js';
 import { PolicyError } from '../policy/errors.js';
-import { PolicyStore, type Approval } from '../policy/update.js';
+import { PolicyStore, type Approval, type PolicyActivation } from '../policy/update.js';
+import { SecretExchange } from './secrets.js';
 import { AttestflowError } from '../errors.js';
 import type { Attester } from '../attestation/types.js';
 import { Agent } from './agent.js';
@@ -45,6 +46,8 @@ export interface DaemonOptions {
    * and no update can activate.
    */
   readonly approvalsFile?: string;
+  /** Values of the secrets this component holds (released to the components the policy names). */
+  readonly secrets?: Readonly<Record<string, Uint8Array>>;
 }
 
 /** Reads owner approvals (the format `attestflow policy approve` writes). */
@@ -81,6 +84,8 @@ export function loadPolicy(file: string, previousVersion?: number): CompiledPoli
 export class Daemon {
   private policy: CompiledPolicy;
   private readonly store = new PolicyStore();
+  private activation: PolicyActivation | undefined;
+  private exchange: SecretExchange | undefined;
   private agent: Agent | undefined;
   private dp: Dataplane | undefined;
   private status: StatusServer | undefined;
@@ -127,7 +132,18 @@ export class Daemon {
         log.warn('no data plane: keys are kept by the agent only and traffic is not protected', {});
         keys = new MemoryKeySink();
       }
+      const exchange = new SecretExchange({
+        component: this.o.component,
+        policy: this.policy,
+        holds: this.o.secrets ?? {},
+        fetches: plan.secrets ?? [],
+        log,
+        received: (ref, value) => this.agent?.secretReceived(ref, value),
+        refused: (ref, reason) => this.agent?.secretRefused(ref, reason),
+      });
+      this.exchange = exchange;
       const keyer = new MakeTcpKeyer({
+        session: exchange.hook,
         self: this.o.component,
         policy: () => this.policy,
         attester: this.o.attester,
@@ -173,6 +189,7 @@ export class Daemon {
         throw new AgentError('agent.approvals', 'no --approvals file: a policy update needs the owners\' approvals to activate');
       }
       const a = this.store.activate(loadPolicy(this.o.policyFile), readApprovals(this.o.approvalsFile));
+      this.activation = a;
       next = a.policy;
       revoked = a.revoked.map((r) => r.component);
     } catch (e) {
@@ -182,6 +199,8 @@ export class Daemon {
     const prev = this.policy;
     this.policy = next;
     log.info('policy update accepted', { from: prev.version, to: next.version, revoked });
+    // Release follows the new version too: revoked components get nothing more.
+    if (this.exchange && this.activation) await this.exchange.controller.policyActivated(this.activation).catch(() => undefined);
     if (this.agent) {
       let plan;
       try {

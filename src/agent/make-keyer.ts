@@ -17,7 +17,7 @@ import { eventOfBytes, pump } from '../make/local.js';
 import type { MakeEvent, VerifiedClaims } from '../make/machines/common.js';
 import { Party, type TraceSink } from '../make/party.js';
 import { MakeError } from '../make/reasons.js';
-import type { Defences, HandshakePolicy } from '../make/types.js';
+import type { Defences, EdgeKeys, HandshakePolicy } from '../make/types.js';
 import { encodeFrame, FrameDecoder } from '../wire/frame.js';
 import { isAttestflowError } from '../errors.js';
 import type { Endpoint, HandshakeResult, Keyer, ListenHandle, PlannedEdge, ResponderEvents } from './ports.js';
@@ -38,6 +38,8 @@ export interface MakeKeyerOptions {
   /** A responder gives up on a connection after this long, ms. */
   readonly responderTimeoutMs?: number;
   readonly trace?: TraceSink;
+  /** Runs on each finished handshake's connection before it closes (secret release). */
+  readonly session?: SessionHook;
 }
 
 /** Nonces of message 1 seen recently (responder replay defence); bounded, oldest forgotten first. */
@@ -71,8 +73,19 @@ function claimsOf(party: Party): Claims | undefined {
  * Feeds frames from a socket to a party one at a time (pump is async: attest and verify) and writes
  * what the party sends. Resolves when the party is done (either way).
  */
-function drive(party: Party, sock: Socket, first: MakeEvent | undefined, replayed?: (n: Uint8Array) => boolean): { done: Promise<void>; inject(ev: MakeEvent): void } {
+interface Driven {
+  done: Promise<void>;
+  inject(ev: MakeEvent): void;
+  /** Frames that arrived after the handshake finished (the session's own messages). */
+  readonly after: { frames: Uint8Array[]; ended: boolean; wake: Array<() => void> };
+}
+
+function drive(party: Party, sock: Socket, first: MakeEvent | undefined, replayed?: (n: Uint8Array) => boolean): Driven {
   let inject: (ev: MakeEvent) => void = () => undefined;
+  const after: Driven['after'] = { frames: [], ended: false, wake: [] };
+  const wakeAll = (): void => {
+    for (const w of after.wake.splice(0)) w();
+  };
   const done = new Promise<void>((resolve) => {
     const decoder = new FrameDecoder();
     const digests = new Set<string>();
@@ -85,7 +98,14 @@ function drive(party: Party, sock: Socket, first: MakeEvent | undefined, replaye
     };
     const step = (ev: MakeEvent, raw?: Uint8Array): void => {
       chain = chain.then(async () => {
-        if (party.done) return;
+        if (party.done) {
+          // The handshake is over: what follows on this connection belongs to the session.
+          if (raw !== undefined) {
+            after.frames.push(raw);
+            wakeAll();
+          }
+          return;
+        }
         const out = await pump(party, ev, raw);
         for (const m of out) if (!sock.destroyed) sock.write(encodeFrame(m));
         if (party.done) finish();
@@ -109,6 +129,8 @@ function drive(party: Party, sock: Socket, first: MakeEvent | undefined, replaye
       }
     });
     const gone = (why: string): void => {
+      after.ended = true;
+      wakeAll();
       step({ type: 'abort', code: 'make.transport', detail: why });
       chain = chain.then(finish);
     };
@@ -116,7 +138,67 @@ function drive(party: Party, sock: Socket, first: MakeEvent | undefined, replaye
     sock.on('error', (e: NodeJS.ErrnoException) => gone(e.code ?? e.message));
     sock.on('close', () => gone('connection closed'));
   });
-  return { done, inject: (ev) => inject(ev) };
+  return { done, inject: (ev) => inject(ev), after };
+}
+
+/** An established MAKE session's connection, kept open briefly for release messages. */
+export interface SessionChannel {
+  readonly id: string;
+  readonly role: 'initiator' | 'responder';
+  readonly keys: EdgeKeys;
+  readonly peer: string;
+  readonly claims: Claims;
+  send(text: string): void;
+  /** The next message, or undefined after `ms` without one or once the connection ended. */
+  next(ms: number): Promise<string | undefined>;
+}
+
+/** Runs on every finished handshake before its connection closes (release of secrets). */
+export type SessionHook = (ch: SessionChannel) => Promise<void>;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function channel(sock: Socket, d: Driven, id: string, role: SessionChannel['role'], keys: EdgeKeys, peer: string, claims: Claims): SessionChannel {
+  return {
+    id,
+    role,
+    keys,
+    peer,
+    claims,
+    send: (text) => {
+      if (!sock.destroyed) sock.write(encodeFrame(new TextEncoder().encode(text)));
+    },
+    next: (ms) =>
+      new Promise((resolve) => {
+        const take = (): boolean => {
+          const f = d.after.frames.shift();
+          if (f !== undefined) {
+            try {
+              resolve(utf8.decode(f));
+            } catch {
+              resolve(''); // not UTF-8: the release decoder refuses it with a typed error
+            }
+            return true;
+          }
+          if (d.after.ended) {
+            resolve(undefined);
+            return true;
+          }
+          return false;
+        };
+        if (take()) return;
+        const t = setTimeout(() => {
+          const i = d.after.wake.indexOf(w);
+          if (i >= 0) d.after.wake.splice(i, 1);
+          resolve(undefined);
+        }, ms);
+        const w = (): void => {
+          if (take()) clearTimeout(t);
+          else d.after.wake.push(w);
+        };
+        d.after.wake.push(w);
+      }),
+  };
 }
 
 export class MakeTcpKeyer implements Keyer {
@@ -148,21 +230,25 @@ export class MakeTcpKeyer implements Keyer {
       sock.destroy();
     };
     signal.addEventListener('abort', onAbort, { once: true });
+    let result: HandshakeResult;
     try {
-      await drive(party, sock, { type: 'start' }).done;
+      const d = drive(party, sock, { type: 'start' });
+      await d.done;
+      if (signal.aborted) throw signal.reason;
+      const r = party.result;
+      if (r === undefined) throw new MakeError({ code: 'make.transport', detail: 'handshake did not finish' });
+      if (!r.ok) throw new MakeError(r.failure);
+      const claims = claimsOf(party);
+      // A machine exports only after verifying the peer; no claims would mean a machine bug.
+      if (claims === undefined) throw new MakeError({ code: 'make.evidence', detail: 'no verified claims' });
+      result = { keys: r.keys, peer: { component: r.peer, claims } };
+      if (this.opts.session) await this.opts.session(channel(sock, d, party.session, 'initiator', r.keys, r.peer, claims)).catch(() => undefined);
     } finally {
       signal.removeEventListener('abort', onAbort);
       sock.destroy();
       this.open.delete(sock);
     }
-    if (signal.aborted) throw signal.reason;
-    const r = party.result;
-    if (r === undefined) throw new MakeError({ code: 'make.transport', detail: 'handshake did not finish' });
-    if (!r.ok) throw new MakeError(r.failure);
-    const claims = claimsOf(party);
-    // A machine exports only after verifying the peer; no claims would mean a machine bug.
-    if (claims === undefined) throw new MakeError({ code: 'make.evidence', detail: 'no verified claims' });
-    return { keys: r.keys, peer: { component: r.peer, claims } };
+    return result;
   }
 
   async listen(events: ResponderEvents): Promise<ListenHandle> {
@@ -176,18 +262,27 @@ export class MakeTcpKeyer implements Keyer {
         d.inject({ type: 'timeout' });
         sock.destroy();
       }, timeoutMs);
-      d.done.then(() => {
+      d.done.then(async () => {
         clearTimeout(timer);
         const r = party.result;
-        // Let m4 go out before closing; the initiator closes its end when it is done.
-        if (!sock.destroyed) sock.end();
-        this.open.delete(sock);
-        if (r === undefined) return;
+        const close = (): void => {
+          // Let the last frames go out before closing; the initiator closes its end when done.
+          if (!sock.destroyed) sock.end();
+          this.open.delete(sock);
+        };
+        if (r === undefined) return close();
         if (r.ok) {
           const claims = claimsOf(party);
-          if (claims === undefined) events.failed(new MakeError({ code: 'make.evidence', detail: 'no verified claims' }));
-          else events.established({ keys: r.keys, peer: { component: r.peer, claims } });
+          if (claims === undefined) {
+            close();
+            events.failed(new MakeError({ code: 'make.evidence', detail: 'no verified claims' }));
+            return;
+          }
+          events.established({ keys: r.keys, peer: { component: r.peer, claims } });
+          if (this.opts.session) await this.opts.session(channel(sock, d, party.session, 'responder', r.keys, r.peer, claims)).catch(() => undefined);
+          close();
         } else {
+          close();
           const peerName = (party.snapshot.context as { m1?: { initiator?: string } }).m1?.initiator;
           events.failed(new MakeError(r.failure), peerName !== undefined ? { peer: peerName } : {});
         }

@@ -35,7 +35,7 @@ export interface AgentPlan {
   readonly initiate: readonly PlannedEdge[];
   /** Edges this component answers (to = component). */
   readonly accept: readonly PlannedEdge[];
-  /** Secrets this component fetches once its edges are keyed (names as in the policy). */
+  /** Secrets released to this component, received over the MAKE session with their holder. */
   readonly secrets?: readonly SecretRef[];
 }
 
@@ -84,9 +84,4 @@ export interface PacketCount {
   readonly direction: 'in' | 'out';
   readonly verdict: string;
   readonly value: number;
-}
-
-/** Fetches a released secret from its holder over a verified session. */
-export interface SecretFetcher {
-  fetch(secret: SecretRef, signal: AbortSignal): Promise<Uint8Array>;
 }

@@ -132,3 +132,45 @@ describe('agent with real MAKE, sim TEEs and policy (loopback)', () => {
     await sleep(0);
   });
 });
+
+describe('secrets over MAKE sessions', () => {
+  const SECRETS_SPEC: SimWorldSpec = {
+    ...SPEC,
+    secrets: [
+      { name: 'records-key', holder: 'a', releaseTo: ['b'] },
+      { name: 'report-key', holder: 'c', releaseTo: ['b'] },
+    ],
+  };
+
+  it('each secret reaches exactly the components the policy names, sealed to the session, with the holder\'s value', async () => {
+    const c = (cluster = new Cluster(SECRETS_SPEC));
+    const recordsKey = new Uint8Array(Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'hex'));
+    const reportKey = new Uint8Array(Buffer.from('report signing key, not a real one'));
+    await c.add('c', { holds: { 'report-key': reportKey } });
+    await c.add('b');
+    await c.add('a', { holds: { 'records-key': recordsKey } });
+    // b is the responder of a->b (holder a initiates) and the initiator of b->c (holder c answers).
+    await until(() => c.get('b').received.size === 2, 5_000, 'b received both secrets');
+    expect(Buffer.from(c.get('b').received.get('records-key')!).equals(Buffer.from(recordsKey))).toBe(true);
+    expect(Buffer.from(c.get('b').received.get('report-key')!).equals(Buffer.from(reportKey))).toBe(true);
+    expect([...c.get('b').agent.status().secrets].sort()).toEqual(['records-key', 'report-key']);
+    // Nobody else gets anything: a and c are holders only, and a->c carries no secret.
+    expect(c.get('a').received.size).toBe(0);
+    expect(c.get('c').received.size).toBe(0);
+    expect(c.get('b').agent.metrics.get('attestflow_secrets_fetched_total', { result: 'ok' })).toBe(2);
+  });
+
+  it('a request the policy does not allow is refused by the holder\'s release machine, and nothing is sent', async () => {
+    const spec: SimWorldSpec = { ...SPEC, secrets: [{ name: 'only-for-c', holder: 'a', releaseTo: ['c'] }] };
+    const c = (cluster = new Cluster(spec));
+    await c.add('c');
+    // b asks a for a secret the policy releases to c only (a misconfigured or curious b).
+    await c.add('b', { fetches: [{ name: 'only-for-c', holder: 'a' }] });
+    await c.add('a', { holds: { 'only-for-c': new Uint8Array([1, 2, 3]) } });
+    await until(() => c.get('c').received.size === 1 && c.get('b').agent.metrics.get('attestflow_secrets_fetched_total', { result: 'refused' }) === 1, 5_000, 'c served, b refused');
+    expect(c.get('b').received.size).toBe(0);
+    expect(c.get('b').agent.status().secrets).toEqual([]);
+    // The refusal came from a's release machine, with its reason.
+    expect(c.get('b').refused.get('only-for-c')).toBe('not-allowed');
+  });
+});

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { checkBackoff, DEFAULT_BACKOFF } from '../../agent/backoff.js';
 import { Daemon } from '../../agent/daemon.js';
@@ -23,6 +24,7 @@ interface AgentFlags {
   maxAttempts?: string;
   handshakeTimeout?: string;
   approvals?: string;
+  secret: string[];
 }
 
 function int(v: string, what: string, min: number, max: number): number {
@@ -40,6 +42,7 @@ export const agentCommand: CliCommand = {
       .requiredOption('--policy <file>', 'workflow policy (YAML); SIGHUP re-reads it')
       .requiredOption('--component <name>', 'the component this node runs')
       .option('--approvals <file>', "owners' approvals of the policy (re-read with it on SIGHUP; needed for updates)")
+      .option('--secret <name=file>', 'a secret this component holds (repeatable); released only as the policy says', (v: string, acc: string[]) => [...acc, v], [] as string[])
       .option('--sim-tee <file>', 'software TEE launch file (JSON: rootSeed, measurement, role); development only')
       .option('--listen <host:port>', 'MAKE listen address (default: the component address from the policy)')
       .option('--make-port <port>', 'MAKE TCP port of every node', String(DEFAULT_MAKE_PORT))
@@ -61,9 +64,20 @@ export const agentCommand: CliCommand = {
           if (!m) throw new UsageError(`bad --listen ${f.listen} (want IPv4:PORT)`);
           listen = { host: m[1] as string, port: int(m[2] as string, '--listen port', 0, 65535) };
         }
+        const secrets: Record<string, Uint8Array> = {};
+        for (const spec of f.secret) {
+          const m = /^([A-Za-z0-9._-]+)=(.+)$/.exec(spec);
+          if (!m) throw new UsageError(`bad --secret ${spec} (want NAME=FILE)`);
+          try {
+            secrets[m[1] as string] = new Uint8Array(readFileSync(m[2] as string));
+          } catch (e) {
+            throw new UsageError(`cannot read secret ${m[1]} from ${m[2]}: ${(e as Error).message}`);
+          }
+        }
         const log = jsonLogger({ component: f.component }, { level: f.logLevel as LogLevel });
         const daemon = new Daemon({
           policyFile: f.policy,
+          secrets,
           ...(f.approvals !== undefined ? { approvalsFile: f.approvals } : {}),
           component: f.component,
           attester: loadSimTee(f.simTee),

@@ -6,9 +6,11 @@
 import { Agent, type AgentOptions } from '../../../src/agent/agent.js';
 import type { BackoffPolicy } from '../../../src/agent/backoff.js';
 import { MakeTcpKeyer } from '../../../src/agent/make-keyer.js';
+import { silentLogger } from '../../../src/agent/log.js';
+import { SecretExchange } from '../../../src/agent/secrets.js';
 import { MemoryKeySink } from '../../../src/agent/memory-keys.js';
 import { agentPlanFrom } from '../../../src/agent/plan.js';
-import type { Endpoint } from '../../../src/agent/ports.js';
+import type { Endpoint, SecretRef } from '../../../src/agent/ports.js';
 import { verifiersFor } from '../../../src/agent/sim-tee.js';
 import { SimWorld, type SimWorldSpec } from '../../../src/agent/sim-world.js';
 import { claimsMatchIdentity, type CompiledPolicy } from '../../../src/policy/compile.js';
@@ -18,6 +20,10 @@ export interface Member {
   readonly keys: MemoryKeySink;
   /** The policy this member enforces (tests swap it for updates). */
   policy: CompiledPolicy;
+  /** Secrets received over MAKE sessions, by name. */
+  readonly received: Map<string, Uint8Array>;
+  /** Secrets refused to this member, with the holder's reason. */
+  readonly refused: Map<string, string>;
 }
 
 export const FAST_BACKOFF: BackoffPolicy = { baseMs: 20, factor: 2, maxMs: 200, maxAttempts: 4 };
@@ -38,12 +44,29 @@ export class Cluster {
   /** Adds and starts a member; `image`/`role` launch a TEE other than the component's own. */
   async add(
     name: string,
-    o: { image?: string; role?: string; backoff?: BackoffPolicy; rekeyMs?: number; timeoutMs?: number; policy?: CompiledPolicy; start?: boolean } & Partial<Pick<AgentOptions, 'overlapMs'>> = {},
+    o: { image?: string; role?: string; backoff?: BackoffPolicy; rekeyMs?: number; timeoutMs?: number; policy?: CompiledPolicy; start?: boolean; holds?: Record<string, Uint8Array>; fetches?: SecretRef[] } & Partial<Pick<AgentOptions, 'overlapMs'>> = {},
   ): Promise<Member> {
     const policy = o.policy ?? this.world.policy;
     const keys = new MemoryKeySink();
-    const member: Member = { agent: undefined as unknown as Agent, keys, policy };
+    const member: Member = { agent: undefined as unknown as Agent, keys, policy, received: new Map(), refused: new Map() };
+    const plan = agentPlanFrom(policy.plan(name));
+    const exchange = new SecretExchange({
+      component: name,
+      policy,
+      holds: o.holds ?? {},
+      fetches: o.fetches ?? plan.secrets ?? [],
+      log: silentLogger,
+      received: (ref, value) => {
+        member.received.set(ref.name, value);
+        member.agent.secretReceived(ref, value);
+      },
+      refused: (ref, reason) => {
+        member.refused.set(ref.name, reason);
+        member.agent.secretRefused(ref, reason);
+      },
+    });
     const keyer = new MakeTcpKeyer({
+      session: exchange.hook,
       self: name,
       policy: () => member.policy,
       attester: this.world.launch(name, { ...(o.image ? { image: o.image } : {}), ...(o.role ? { role: o.role } : {}) }),
@@ -52,7 +75,6 @@ export class Cluster {
       resolve: this.resolve,
       responderTimeoutMs: 2_000,
     });
-    const plan = agentPlanFrom(policy.plan(name));
     (member as { agent: Agent }).agent = new Agent({
       plan: o.rekeyMs !== undefined ? { ...plan, rekeyIntervalMs: o.rekeyMs } : plan,
       keyer,
