@@ -6,7 +6,8 @@
  * namespaces, processes, bpffs pins, temporary files — is removed at the end, on failure, and on
  * SIGINT/SIGTERM.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -185,7 +186,14 @@ export class Demo {
 
     // --- policy: three owners, three components, a pipeline of two edges, a fresh sim root.
     const rekeySeconds = this.o.rekeySeconds ?? 10;
-    this.world = new SimWorld({ workflow: 'clinical-pipeline', rekeyIntervalSeconds: rekeySeconds, components: COMPONENTS, edges: EDGES });
+    this.world = new SimWorld({
+      workflow: 'clinical-pipeline',
+      rekeyIntervalSeconds: rekeySeconds,
+      components: COMPONENTS,
+      edges: EDGES,
+      // The hospital's record-decryption key goes to the lab's analysis enclave only.
+      secrets: [{ name: 'records-key', holder: 'ingest', releaseTo: ['analyze'] }],
+    });
     const world = this.world;
     writeFileSync(join(this.dir, 'policy.yaml'), world.policyText);
     // Every owner signs the version; each agent activates it only with all three approvals.
@@ -221,10 +229,13 @@ export class Demo {
     if (cap.child.exitCode !== null) throw new DemoError('tcpdump did not start (see tcpdump.log)');
 
     // --- agents: one per component, each in its namespace with its TEE and data plane.
+    const recordsKey = randomBytes(32);
+    writeFileSync(join(this.dir, 'records-key'), recordsKey, { mode: 0o600 });
     const agents: Record<string, Proc> = {};
     for (const c of COMPONENTS) {
       agents[c.name] = this.startAgent(c.name, this.node(c.name).ns, c.name, {}, [
         '--interface', this.node(c.name).ifname, '--pin-dir', this.pinDir(c.name), '--max-attempts', '6',
+        ...(c.name === 'ingest' ? ['--secret', `records-key=${join(this.dir, 'records-key')}`] : []),
       ]);
     }
     const keyed = await this.waitFor('every edge keyed on both ends', 20_000, async () => {
@@ -235,6 +246,17 @@ export class Demo {
     this.say('keyed', `agents up (sim TEE, MAKE on :${DEFAULT_MAKE_PORT}, eBPF ESP on ${this.node('ingest').ifname}); keyed: ${epochs.join(', ')}`);
     const installed = keyed.reduce((a, s) => a + s.keysInstalled, 0);
     this.row('key every edge', `${EDGES.length} edges keyed on both ends, ${EDGES.length * 4} SAs`, `${keyed.flatMap((s) => s.edges).filter((e) => e.status === 'keyed').length / 2} edges, ${installed} SAs in the kernel`, installed === EDGES.length * 4);
+
+    // --- secret: the hospital's key reaches the lab's enclave, sealed to their MAKE session.
+    await this.waitFor('records-key released to analyze', 10_000, async () => ((await this.status('analyze')).secrets.includes('records-key') ? true : undefined));
+    const fp = createHash('sha256').update(recordsKey).digest('hex');
+    const got = await this.waitFor('the receipt in analyze\'s log', 5_000, async () => {
+      const rec = readFileSync(join(this.dir, 'analyze.log'), 'utf8').split('\n').filter((l) => l.includes('"secret received"')).map((l) => JSON.parse(l) as { sha256?: string })[0];
+      return rec?.sha256;
+    });
+    const reportHas = (await this.status('report')).secrets.length;
+    this.say('secret', `records-key (held by ingest) released to analyze over their MAKE session: fingerprint ${got === fp ? 'matches' : 'DIFFERS'} (${fp.slice(0, 12)}…); report holds ${reportHas} secrets`);
+    this.row('release a secret', 'records-key to analyze only, same value', `analyze: ${got === fp ? 'same value' : 'different value'}; report: ${reportHas} secrets`, got === fp && reportHas === 0);
 
     // --- data: records through the pipeline over the encrypted data plane.
     const records = this.o.records ?? 400;

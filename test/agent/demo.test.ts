@@ -65,13 +65,14 @@ describe.skipIf(reason !== undefined)('attestflow demo (root, real namespaces an
   it('runs every step, prints progress and a table of results, and leaves nothing behind', async () => {
     const r = await runDemo(['--records', '200']);
     expect(r.code, r.out).toBe(0);
-    for (const step of ['key every edge', 'move real data', 'rekey each epoch', 'encrypted on the wire', 'impostor, wrong measurement', 'genuine image, other role', 'flow outside the policy', 'clean shutdown']) {
+    for (const step of ['key every edge', 'release a secret', 'move real data', 'rekey each epoch', 'encrypted on the wire', 'impostor, wrong measurement', 'genuine image, other role', 'flow outside the policy', 'clean shutdown']) {
       expect(r.out).toMatch(new RegExp(`\\n${step.replace(/[(),]/g, '.')}\\s.*\\sok\\n`));
     }
     expect(r.out).toMatch(/200 records ingest → analyze → report: report has 200 .* digest matches/);
     expect(r.out).toMatch(/refused by report: make\.measurement/);
     expect(r.out).toMatch(/refused by report: make\.role/);
     expect(r.out).toMatch(/marker never seen/);
+    expect(r.out).toMatch(/records-key \(held by ingest\) released to analyze over their MAKE session: fingerprint matches/);
     expect(r.out).toMatch(/cleaned up: every namespace, process, program and pin the demo made is gone/);
     expect(leftovers(r.pid)).toEqual([]);
   }, 180_000);
