@@ -69,14 +69,15 @@ export function readApprovals(file: string): Approval[] {
   return items;
 }
 
-export function loadPolicy(file: string, previousVersion?: number): CompiledPolicy {
+/** Reads and checks a policy file; every problem is reported (PolicyError), nothing half-loaded. */
+export function loadPolicy(file: string): CompiledPolicy {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new AgentError('agent.policy-file', `cannot read policy ${file}: ${(e as Error).message}`);
   }
-  const r = checkPolicy(text, file, previousVersion !== undefined ? { previousVersion } : {});
+  const r = checkPolicy(text, file);
   if (r.document === undefined) throw new PolicyError(r.problems);
   return new CompiledPolicy(r.document);
 }
