@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SimWorldSpec } from '../../src/agent/sim-world.js';
 import { FrameDecoder } from '../../src/wire/frame.js';
 import { Cluster, edgeKeysMatch, sleep, until } from './support/cluster.js';
-import { startBlackHole, startFaultProxy, type FaultProxy, type Framer } from './support/fault-proxy.js';
+import { startBlackHole, startFaultProxy, type FaultProxy, makeFramer } from './support/fault-proxy.js';
 
 const SPEC: SimWorldSpec = {
   workflow: 'fault-test',
@@ -23,19 +23,6 @@ const SPEC: SimWorldSpec = {
   ],
 };
 
-// The proxy frames the stream exactly like MAKE's wire layer: 4-byte big-endian length + payload.
-const framer: Framer = (buf) => {
-  const frames: Buffer[] = [];
-  let off = 0;
-  while (buf.length - off >= 4) {
-    const len = buf.readUInt32BE(off);
-    if (buf.length - off < 4 + len) break;
-    frames.push(buf.subarray(off, off + 4 + len));
-    off += 4 + len;
-  }
-  return { frames, rest: buf.subarray(off) };
-};
-
 let cluster: Cluster | undefined;
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -47,7 +34,7 @@ afterEach(async () => {
 async function proxyTo(c: Cluster, target: string, rule: Parameters<typeof startFaultProxy>[2]): Promise<FaultProxy> {
   const ep = c.listening.get(target);
   if (!ep) throw new Error('no listener');
-  const p = await startFaultProxy(ep, framer, rule);
+  const p = await startFaultProxy(ep, makeFramer, rule);
   closers.push(() => p.close());
   c.route.set(target, { host: '127.0.0.1', port: p.port });
   return p;

@@ -13,22 +13,11 @@ import { createTopology, destroyTopology, setLink, type Topology } from '../../s
 import { ProcSet, type Proc } from '../../src/demo/procs.js';
 import { announceSkip, kernelSkipReason, repoRoot } from '../util/env.js';
 import { ensureBuilt } from './support/build.js';
-import { startFaultProxy, type FaultProxy, type Framer } from './support/fault-proxy.js';
+import { startFaultProxy, type FaultProxy, makeFramer } from './support/fault-proxy.js';
 
 const BIN = join(repoRoot, 'bin/attestflow.js');
 const reason = kernelSkipReason();
 announceSkip('agent process faults (netns, SIGKILL)', reason);
-
-const framer: Framer = (buf) => {
-  const frames: Buffer[] = [];
-  let off = 0;
-  while (buf.length - off >= 4 && buf.length - off >= 4 + buf.readUInt32BE(off)) {
-    const len = buf.readUInt32BE(off);
-    frames.push(buf.subarray(off, off + 4 + len));
-    off += 4 + len;
-  }
-  return { frames, rest: buf.subarray(off) };
-};
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -107,7 +96,7 @@ describe.skipIf(reason !== undefined)('agent processes under faults', () => {
     it('the initiator killed after sending message 1: the responder installs nothing; the restarted initiator keys the edge', async () => {
       let a: Proc | undefined;
       let killed = false;
-      proxy = await startFaultProxy({ host: '127.0.0.22', port: 7444 }, framer, (dir, index, _f, conn) => {
+      proxy = await startFaultProxy({ host: '127.0.0.22', port: 7444 }, makeFramer, (dir, index, _f, conn) => {
         // First connection: once m1 is on its way, hold m2 back and kill the initiator.
         if (conn === 0 && dir === 'i2r' && index === 0 && a && !killed) {
           killed = true;
@@ -137,7 +126,7 @@ describe.skipIf(reason !== undefined)('agent processes under faults', () => {
     it('the responder killed before message 3 arrives: the initiator retries with backoff and converges once it is back', async () => {
       let b: Proc | undefined;
       let killed = false;
-      proxy = await startFaultProxy({ host: '127.0.0.22', port: 7444 }, framer, (dir, index, _f, conn) => {
+      proxy = await startFaultProxy({ host: '127.0.0.22', port: 7444 }, makeFramer, (dir, index, _f, conn) => {
         if (conn === 0 && dir === 'i2r' && index === 1 && b && !killed) {
           killed = true;
           b.child.kill('SIGKILL');

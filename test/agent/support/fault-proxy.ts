@@ -10,6 +10,18 @@ export type Direction = 'i2r' | 'r2i';
 /** Splits a byte stream into whole frames (returns the frames and the unconsumed rest). */
 export type Framer = (buf: Buffer) => { frames: Buffer[]; rest: Buffer };
 
+/** MAKE's framing (src/wire/frame.ts): a 4-byte big-endian length, then the payload. */
+export const makeFramer: Framer = (buf) => {
+  const frames: Buffer[] = [];
+  let off = 0;
+  while (buf.length - off >= 4 && buf.length - off >= 4 + buf.readUInt32BE(off)) {
+    const len = buf.readUInt32BE(off);
+    frames.push(buf.subarray(off, off + 4 + len));
+    off += 4 + len;
+  }
+  return { frames, rest: buf.subarray(off) };
+};
+
 /** What to do with one frame: forward it after `delayMs`, `copies` times (0 = drop). */
 export interface FrameAction {
   readonly delayMs?: number;
