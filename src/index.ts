@@ -148,7 +148,6 @@ export {
   type AuditProblem,
   type AuditVerdict,
 } from './release/audit.js';
-
 // dataplane
 /**
  * The eBPF data plane: per-edge ESP (RFC 4303) with AES-CCM (RFC 4309) in tc programs; load,
@@ -156,10 +155,10 @@ export {
  * programs for evidence, the RFC 4309 reference codec (node:crypto) and the benchmark.
  */
 export {
-  Dataplane, DataplaneError, edgeId as dataplaneEdgeNumber, selectorFor, saInstallsFor, espSeal, espOpen, espHeader, buildPacket, parseFrame,
+  Dataplane, DataplaneError, edgeId as dataplaneEdgeId, selectorFor, saInstallsFor, espSeal, espOpen, espHeader, buildPacket, parseFrame,
   benchDataplane, formatDataplaneBench, VERDICTS,
   type Counters, type DataplaneMeasurement, type DataplaneOptions, type InstalledSa, type MapLayout, type ProgramName,
-  type TestRunResult, type EspKeys, type Opened, type DataplaneBenchResult, type Verdict as PacketVerdict, type EdgeFlow, type SaInstall,
+  type TestRunResult, type EspKeys, type Opened, type DataplaneBenchResult, type Verdict as DataplaneVerdict, type EdgeFlow, type SaInstall,
 } from './dataplane/index.js';
 
 // --- model checking (src/model) -------------------------------------------------------------
@@ -198,3 +197,39 @@ export { runBench, DEFAULT_OPTIONS as BENCH_DEFAULT_OPTIONS, QUICK_OPTIONS as BE
 export { markdownTable as benchMarkdownTable, svgChart as benchSvgChart, writeResults as writeBenchResults } from './bench/report.js';
 export { BenchError } from './bench/errors.js';
 export type { BenchReport, WorkloadResult, TransportFigure, TransportName, MachineInfo, HandshakeCost, MissingTransport, RunFailure } from './bench/types.js';
+
+// agent
+/** The node agent: keys every edge of a component with MAKE, installs data-plane keys, rekeys each epoch, follows policy updates. */
+export { Agent, type AgentOptions, type AgentStatus, type EdgeStatusView, type EdgeSide, type EdgeStatus } from './agent/agent.js';
+/** The agent's collaborators (MAKE, data plane) behind small interfaces, and its plan. */
+export type { AgentPlan, PlannedEdge, Endpoint, Keyer, KeySink, HandshakeResult, ResponderEvents, ListenHandle, PacketCount, SecretRef } from './agent/ports.js';
+/** MAKE over TCP as the agent uses it; key sinks for the kernel data plane and for memory. */
+export { MakeTcpKeyer, type MakeKeyerOptions, type SessionChannel, type SessionHook } from './agent/make-keyer.js';
+/** Release of secrets over established MAKE sessions (request, sealed delivery, audited refusal). */
+export { SecretExchange, secretFingerprint, type SecretExchangeOptions } from './agent/secrets.js';
+export { DataplaneKeySink } from './agent/dataplane-keys.js';
+export { MemoryKeySink } from './agent/memory-keys.js';
+/** The `attestflow agent` daemon: policy store, TEE, MAKE, data plane, status endpoint, SIGHUP updates, SIGTERM cleanup. */
+export { Daemon, loadPolicy, readApprovals, type DaemonOptions } from './agent/daemon.js';
+/** From the policy's component plan to the agent's; the default MAKE port. */
+export { agentPlanFrom, policyResolver, DEFAULT_MAKE_PORT, type PeerResolver } from './agent/plan.js';
+/** Bounded exponential backoff with jitter. */
+export { DEFAULT_BACKOFF, nextDelay, checkBackoff, type BackoffPolicy } from './agent/backoff.js';
+/** Metrics in the Prometheus text format; the local status endpoint and its client. */
+export { Metrics, parsePrometheus, type Labels, type Collector } from './agent/metrics.js';
+export { startStatusServer, parseStatusAddress, formatStatusAddress, DEFAULT_STATUS_ADDRESS, type StatusAddress, type StatusServer } from './agent/status-server.js';
+export { fetchStatus, formatStatus, StatusUnavailableError, type FetchedStatus } from './agent/status-client.js';
+/** JSON-lines logging. */
+export { jsonLogger, silentLogger, type Logger, type LogLevel } from './agent/log.js';
+/** Agent errors (`agent.*`). */
+export { AgentError, UnexpectedPeerError, HandshakeTimeoutError, AgentStateError } from './agent/errors.js';
+/** Software TEE launch files, and generated workflows on software TEEs (bench, demo, tests). */
+export { parseSimLaunch, launchSimTee, loadSimTee, verifiersFor, type SimLaunchFile } from './agent/sim-tee.js';
+export { SimWorld, simImageMeasurement, type SimWorldSpec, type SimComponentSpec } from './agent/sim-world.js';
+/** The cluster bootstrap benchmark. */
+export { runBootstrap, bootstrapEdges, simBootstrapWorld, REFERENCE as BOOTSTRAP_REFERENCE, type BootstrapRun } from './agent/bootstrap.js';
+export { runBootstrapThreads } from './agent/bootstrap-threads.js';
+export { bootstrapReport, formatBootstrapReport, type BootstrapReport } from './agent/bootstrap-report.js';
+// demo
+/** The local demo: network namespaces, agents, workload, refusals, cleanup. */
+export { Demo, DemoError, formatTable, type DemoOptions, type DemoResult, type DemoRow } from './demo/run.js';

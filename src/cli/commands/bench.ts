@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliCommand } from '../command.js';
 import { benchAllCommand } from './bench-all.js';
+import { benchBootstrap } from './bench-bootstrap.js';
 import { benchDataplaneCommand } from './bench-dataplane.js';
 
 /**
@@ -14,7 +15,7 @@ export interface BenchSubcommand {
 }
 
 /** Registry of `bench` subcommands. Append yours here, in the order `--help` lists them. */
-export const benchSubcommands: BenchSubcommand[] = [benchDataplaneCommand, benchAllCommand];
+export const benchSubcommands: BenchSubcommand[] = [benchDataplaneCommand, benchBootstrap, benchAllCommand];
 
 /** Adds a subcommand to the `bench` group (for subcommands that live outside this file). */
 export function addBenchSubcommand(sub: BenchSubcommand): void {
