@@ -39,8 +39,9 @@ export class Cluster {
   /** Where a dialer goes for a component (defaults to its listener). */
   readonly route = new Map<string, Endpoint>();
 
-  constructor(spec: SimWorldSpec) {
-    this.world = new SimWorld(spec);
+  /** `world`: join an existing world (e.g. to talk to daemons of the same policy). */
+  constructor(spec: SimWorldSpec, world?: SimWorld) {
+    this.world = world ?? new SimWorld(spec);
   }
 
   resolve = (c: string): Endpoint | undefined => this.route.get(c) ?? this.listening.get(c);
