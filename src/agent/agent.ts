@@ -600,12 +600,15 @@ export class Agent {
     if (p === undefined) return; // nothing of that session is installed (never was, or already removed)
     this.releasedKeys.delete(session);
     const { es, set } = p;
+    // Still held by the edge: release removed them on its own (a revocation, STOP), not a retire
+    // the agent asked for (whose caller logs it).
+    const held = es.current === set || es.previous === set;
     if (es.current === set) es.current = undefined;
     if (es.previous === set) es.previous = undefined;
     await this.removeSas(es, set);
+    if (held) this.log.info('edge keys removed', { edge, why: 'release removed them', epochs: [epoch] });
     if (es.current === undefined && es.status === 'keyed' && this.edges.get(es.plan.edge) === es) {
       es.status = 'pending';
-      this.log.warn('edge keys removed by release', { edge, epoch });
       this.updateEdgeGauge();
     }
   }
