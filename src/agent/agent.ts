@@ -7,11 +7,11 @@
 import type { SaInstall } from '../dataplane/types.js';
 import { saInstallsFor } from '../dataplane/keys.js';
 import { DEFAULT_BACKOFF, nextDelay, type BackoffPolicy } from './backoff.js';
-import { AgentStateError, HandshakeTimeoutError, UnexpectedPeerError, reasonOf } from './errors.js';
+import { AgentError, AgentStateError, HandshakeTimeoutError, UnexpectedPeerError, reasonOf } from './errors.js';
 import { silentLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { createHash } from 'node:crypto';
-import type { AgentPlan, HandshakeResult, Keyer, KeySink, ListenHandle, PlannedEdge, SecretRef } from './ports.js';
+import type { AgentPlan, HandshakeResult, Keyer, KeyRelease, KeySink, ListenHandle, PlannedEdge, SecretRef } from './ports.js';
 
 export type EdgeSide = 'initiator' | 'responder';
 export type EdgeStatus = 'pending' | 'handshaking' | 'keyed' | 'backoff' | 'failed';
@@ -21,6 +21,8 @@ interface Installed {
   readonly sas: readonly SaInstall[];
   readonly peerMeasurement: string;
   readonly at: number;
+  /** The release session that owns these SAs (when keys go through release). */
+  readonly session?: string;
 }
 
 interface EdgeState {
@@ -83,6 +85,13 @@ export interface AgentOptions {
    * may have started under an older one): true to accept. Nothing is installed when it says no.
    */
   readonly admit?: (component: string, claims: HandshakeResult['peer']['claims']) => boolean;
+  /**
+   * Release's decision over every key (the daemon always gives one). With it, SAs reach `keys`
+   * only when the release controller performs `install-key` (through {@link Agent.performKeyEffect})
+   * and leave it on its `remove-key`, also on revocation. Without it (the bootstrap bench, which
+   * has no release controller) the agent installs a verified result's keys itself.
+   */
+  readonly release?: KeyRelease;
 }
 
 const M = {
@@ -125,6 +134,12 @@ export class Agent {
   private readonly overlapMs: number;
   private readonly random: () => number;
   private readonly admit: AgentOptions['admit'];
+  private readonly release: KeyRelease | undefined;
+  /** SA sets waiting for release's `install-key`, by release session. */
+  private readonly pendingKeys = new Map<string, { es: EdgeState; set: Installed }>();
+  /** SA sets installed through release, by release session (what `remove-key` removes). */
+  private readonly releasedKeys = new Map<string, { es: EdgeState; set: Installed }>();
+  private sessionSeq = 0;
   private readonly edges = new Map<string, EdgeState>();
   private listener: ListenHandle | undefined;
   private epochTimer: NodeJS.Timeout | undefined;
@@ -146,6 +161,7 @@ export class Agent {
     this.overlapMs = opts.overlapMs ?? Math.min(2_000, Math.floor(opts.plan.rekeyIntervalMs / 2));
     this.random = opts.random ?? Math.random;
     this.admit = opts.admit;
+    this.release = opts.release;
     defineMetrics(this.metrics);
     if (this.keys.counters) {
       const counters = this.keys.counters.bind(this.keys);
@@ -441,19 +457,29 @@ export class Agent {
       if (es.current && k.epoch <= es.current.epoch) {
         await this.removeAll(es, 'peer restarted');
       }
+      const session = this.release ? `keys/${k.edge}/${k.epoch}/${++this.sessionSeq}` : undefined;
+      const set: Installed = { epoch: k.epoch, sas, peerMeasurement: r.peer.claims.measurement, at: Date.now(), ...(session ? { session } : {}) };
       try {
-        await this.serial(async () => {
-          const done: SaInstall[] = [];
+        if (this.release && session) {
+          // Release decides and audits; the SAs are installed by its install-key effect only.
+          this.pendingKeys.set(session, { es, set });
+          let refused: string | undefined;
           try {
-            for (const sa of sas) {
-              await this.keys.install(sa);
-              done.push(sa);
-            }
+            refused = await this.release.release(session, r);
           } catch (e) {
-            for (const sa of done) await this.keys.remove(sa).catch(() => undefined);
+            // The install effect failed (the machine counts the key as installed): retire it.
+            await this.release.retire(session, es.plan.edge, k.epoch).catch(() => undefined);
             throw e;
+          } finally {
+            this.pendingKeys.delete(session);
           }
-        });
+          if (refused !== undefined) {
+            throw new AgentError(`release.${refused}`, `release refused keys of ${es.plan.edge} epoch ${k.epoch} for ${r.peer.component}: ${refused}`, { edge: es.plan.edge, epoch: k.epoch, peer: r.peer.component });
+          }
+          if (!this.releasedKeys.has(session)) throw new AgentError('agent.not-installed', `release allowed ${es.plan.edge} epoch ${k.epoch} but its keys were not installed`);
+        } else {
+          await this.installSet(es, set);
+        }
       } catch (e) {
         es.lastError = reasonOf(e);
         this.metrics.inc(M.failures, { reason: es.lastError });
@@ -462,11 +488,9 @@ export class Agent {
         this.updateEdgeGauge();
         return;
       }
-      this.metrics.inc(M.installs, {}, sas.length);
-      this.metrics.set(M.keysInstalled, {}, this.metrics.get(M.keysInstalled) + sas.length);
       if (es.previous) await this.removeSet(es, es.previous);
       es.previous = es.current;
-      es.current = { epoch: k.epoch, sas, peerMeasurement: r.peer.claims.measurement, at: Date.now() };
+      es.current = set;
       if (es.previous) this.scheduleOverlapEnd(es);
     }
     const first = es.status !== 'keyed';
@@ -509,6 +533,40 @@ export class Agent {
   }
 
   private async removeSet(es: EdgeState, set: Installed): Promise<void> {
+    const session = set.session;
+    if (this.release && session !== undefined) {
+      // Retired through release: its remove-key effect removes the SAs (performKeyEffect).
+      await this.release.retire(session, es.plan.edge, set.epoch).catch((e: unknown) => {
+        this.log.error('release could not retire keys', { edge: es.plan.edge, epoch: set.epoch, reason: reasonOf(e) });
+      });
+      const left = this.releasedKeys.get(session);
+      if (left === undefined) return;
+      // Removing keys is never unsafe: if release did not, do it anyway rather than leave them.
+      this.releasedKeys.delete(session);
+      this.log.error('release did not remove retired keys; removing them', { edge: es.plan.edge, epoch: set.epoch });
+    }
+    await this.removeSas(es, set);
+  }
+
+  private async installSet(es: EdgeState, set: Installed): Promise<void> {
+    await this.serial(async () => {
+      const done: SaInstall[] = [];
+      try {
+        for (const sa of set.sas) {
+          await this.keys.install(sa);
+          done.push(sa);
+        }
+      } catch (e) {
+        for (const sa of done) await this.keys.remove(sa).catch(() => undefined);
+        throw e;
+      }
+    });
+    this.metrics.inc(M.installs, {}, set.sas.length);
+    this.metrics.set(M.keysInstalled, {}, this.metrics.get(M.keysInstalled) + set.sas.length);
+    if (set.session !== undefined) this.releasedKeys.set(set.session, { es, set });
+  }
+
+  private async removeSas(es: EdgeState, set: Installed): Promise<void> {
     await this.serial(async () => {
       for (const sa of set.sas) {
         try {
@@ -521,6 +579,38 @@ export class Agent {
         }
       }
     });
+  }
+
+  /**
+   * Performs an `install-key` or `remove-key` effect of the release controller (the daemon wires
+   * its `ReleasePort` here). Install: the SAs of a session this agent asked release about, nothing
+   * else. Remove: that session's SAs, whoever caused it (retire, revocation, stop), and the edge
+   * forgets them.
+   */
+  async performKeyEffect(effect: 'install' | 'remove', session: string, edge: string, epoch: number): Promise<void> {
+    if (effect === 'install') {
+      const p = this.pendingKeys.get(session);
+      if (p === undefined || p.es.plan.edge !== edge || p.set.epoch !== epoch) {
+        throw new AgentError('agent.unknown-sa', `release asked to install keys of ${edge} epoch ${epoch} (session ${session}), which this agent did not ask for`);
+      }
+      await this.installSet(p.es, p.set);
+      return;
+    }
+    const p = this.releasedKeys.get(session);
+    if (p === undefined) return; // nothing of that session is installed (never was, or already removed)
+    this.releasedKeys.delete(session);
+    const { es, set } = p;
+    // Still held by the edge: release removed them on its own (a revocation, STOP), not a retire
+    // the agent asked for (whose caller logs it).
+    const held = es.current === set || es.previous === set;
+    if (es.current === set) es.current = undefined;
+    if (es.previous === set) es.previous = undefined;
+    await this.removeSas(es, set);
+    if (held) this.log.info('edge keys removed', { edge, why: 'release removed them', epochs: [epoch] });
+    if (es.current === undefined && es.status === 'keyed' && this.edges.get(es.plan.edge) === es) {
+      es.status = 'pending';
+      this.updateEdgeGauge();
+    }
   }
 
   private cancelRound(es: EdgeState): void {

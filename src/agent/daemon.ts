@@ -11,6 +11,8 @@ import { checkPolicy } from '../policy/check.js';
 import { PolicyError } from '../policy/errors.js';
 import { PolicyStore, type Approval, type PolicyActivation } from '../policy/update.js';
 import { SecretExchange } from './secrets.js';
+import { AuditLog } from '../release/audit.js';
+import { KeyReleaseGate } from '../release/key-release.js';
 import { AttestflowError } from '../errors.js';
 import type { Attester } from '../attestation/types.js';
 import { Agent } from './agent.js';
@@ -48,6 +50,8 @@ export interface DaemonOptions {
   readonly approvalsFile?: string;
   /** Values of the secrets this component holds (released to the components the policy names). */
   readonly secrets?: Readonly<Record<string, Uint8Array>>;
+  /** Hash-chained audit log (src/release/audit.ts) of every release decision: keys and secrets. */
+  readonly auditFile?: string;
 }
 
 /** Reads owner approvals (the format `attestflow policy approve` writes). */
@@ -87,6 +91,7 @@ export class Daemon {
   private readonly store = new PolicyStore();
   private activation: PolicyActivation | undefined;
   private exchange: SecretExchange | undefined;
+  private audit: AuditLog | undefined;
   private agent: Agent | undefined;
   private dp: Dataplane | undefined;
   private status: StatusServer | undefined;
@@ -133,12 +138,19 @@ export class Daemon {
         log.warn('no data plane: keys are kept by the agent only and traffic is not protected', {});
         keys = new MemoryKeySink();
       }
+      if (this.o.auditFile !== undefined) this.audit = AuditLog.open(this.o.auditFile);
       const exchange = new SecretExchange({
         component: this.o.component,
         policy: this.policy,
         holds: this.o.secrets ?? {},
         fetches: plan.secrets ?? [],
         log,
+        ...(this.audit ? { audit: this.audit } : {}),
+        // The controller's install-key / remove-key effects are performed by the agent.
+        keys: async (effect, session, edge, epoch) => {
+          if (!this.agent) throw new AgentError('agent.state', 'a key effect before the agent exists');
+          await this.agent.performKeyEffect(effect, session, edge, epoch);
+        },
         received: (ref, value) => this.agent?.secretReceived(ref, value),
         refused: (ref, reason) => this.agent?.secretRefused(ref, reason),
       });
@@ -156,6 +168,7 @@ export class Daemon {
         keyer,
         keys,
         log,
+        release: new KeyReleaseGate(() => exchange.controller),
         admit: (peer, claims) => {
           const rv = this.policy.referenceValues(peer);
           return rv !== undefined && claimsMatchIdentity(claims, rv) && !this.policy.isRevoked(peer, claims);
@@ -226,6 +239,8 @@ export class Daemon {
     this.stopped = true;
     const log = this.o.log;
     if (this.agent) await this.agent.stop(reason).catch((e: unknown) => log.error('agent stop failed', { message: (e as Error).message }));
+    // STOP: release removes whatever key is left (none, normally) and ends every session, audited.
+    if (this.exchange) await this.exchange.controller.stop().catch((e: unknown) => log.error('release stop failed', { message: (e as Error).message }));
     if (this.dp) {
       const dp = this.dp;
       const left = await dp.installed().catch(() => []);

@@ -85,3 +85,20 @@ export interface PacketCount {
   readonly verdict: string;
   readonly value: number;
 }
+
+/**
+ * Release's say over data-plane keys (a `KeyReleaseGate` over the node's `ReleaseController`). The
+ * agent asks; the release machine decides (appraised session, component allowed on this edge, not
+ * revoked) and audits; the install and remove happen only when the controller performs its
+ * `install-key` / `remove-key` effects, which the daemon wires to {@link Agent.performKeyEffect}.
+ */
+export interface KeyRelease {
+  /**
+   * A verified session `session` exported keys for `r.keys.edge` at `r.keys.epoch`: open and
+   * appraise it, then `INSTALL_KEY`. Resolves with the machine's refusal reason, or undefined when
+   * its `install-key` effect was performed.
+   */
+  release(session: string, r: HandshakeResult): Promise<string | undefined>;
+  /** The keys of `session` retire (overlap over, edge left, stop): `RETIRE_KEY`, then the session closes. */
+  retire(session: string, edge: string, epoch: number): Promise<void>;
+}

@@ -28,6 +28,12 @@ export interface SecretExchangeOptions {
   /** A secret arrived and opened under its session's keys. */
   readonly received: (secret: SecretRef, value: Uint8Array) => void;
   readonly refused?: (secret: SecretRef, reason: string) => void;
+  /**
+   * Performs the controller's data-plane key effects (the agent's `performKeyEffect`), so keys and
+   * secrets share one release controller and one audit log. Without it the controller's key
+   * effects do nothing (no key is asked of it then either).
+   */
+  readonly keys?: (effect: 'install' | 'remove', session: string, edge: string, epoch: number) => Promise<void>;
 }
 
 /** SHA-256 of a secret's value, hex: what logs and the demo compare, never the value. */
@@ -47,12 +53,12 @@ export class SecretExchange {
       refuseSecret: (session, secret, reason) => {
         this.channels.get(session)?.send(encodeReleaseMessage({ type: 'secret-refused', secret, reason }));
       },
-      // Keys are installed by the agent itself after MAKE; the exchange only decides secrets.
-      installKey: () => undefined,
-      removeKey: () => undefined,
+      installKey: (session, edge, epoch) => o.keys?.('install', session, edge, epoch),
+      removeKey: (session, edge, epoch) => o.keys?.('remove', session, edge, epoch),
       revokeSecret: (session, secret) => {
         this.channels.get(session)?.send(encodeReleaseMessage({ type: 'secret-revoked', secret }));
       },
+      // Secret channels close when their exchange is done; key sessions end with their keys.
       endSession: () => undefined,
     };
     this.controller = new ReleaseController({

@@ -41,6 +41,13 @@ export async function runHelper(lines: readonly string[], opts: HelperOptions = 
     child.on('error', reject);
     child.on('close', (code) => resolve(code));
   });
+  // A helper that exits before reading all its input (its namespace vanished, it was killed)
+  // makes the write fail with EPIPE; without a listener that error would crash the process. The
+  // exit status below reports the failure, with this write error as its cause.
+  let writeError: Error | undefined;
+  child.stdin.on('error', (e: Error) => {
+    writeError ??= e;
+  });
   child.stdin.end(lines.map((l) => `${l}\n`).join(''));
   let code: number | null;
   try {
@@ -48,13 +55,26 @@ export async function runHelper(lines: readonly string[], opts: HelperOptions = 
   } catch (e) {
     throw new DataplaneError('dataplane.helper', `cannot run data-plane helper: ${(e as Error).message}`, undefined, { cause: e });
   }
-  const replies = Buffer.concat(out)
-    .toString('utf8')
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as HelperReply);
-  if (code !== 0 || replies.length !== lines.length) {
-    throw new DataplaneError('dataplane.helper', `data-plane helper exited ${code} after ${replies.length}/${lines.length} answers: ${Buffer.concat(err).toString('utf8').slice(0, 500)}`);
+  let replies: HelperReply[];
+  try {
+    replies = Buffer.concat(out)
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => JSON.parse(l) as HelperReply);
+  } catch (e) {
+    // A helper killed mid-line leaves a cut reply: the same failure, not a SyntaxError.
+    throw new DataplaneError('dataplane.helper', `data-plane helper (exit ${code}) wrote a reply that is not JSON`, undefined, { cause: e });
+  }
+  if (code !== 0 || replies.length !== lines.length || writeError !== undefined) {
+    const how = code === null ? `was killed (${child.signalCode ?? 'signal'})` : `exited ${code}`;
+    const input = writeError !== undefined ? ` before reading its input (${(writeError as NodeJS.ErrnoException).code ?? writeError.message})` : '';
+    throw new DataplaneError(
+      'dataplane.helper',
+      `data-plane helper ${how}${input} after ${replies.length}/${lines.length} answers: ${Buffer.concat(err).toString('utf8').slice(0, 500)}`,
+      undefined,
+      writeError !== undefined ? { cause: writeError } : undefined,
+    );
   }
   return replies;
 }

@@ -68,6 +68,8 @@ export class ReleaseController {
   private snap: Snap;
   private policy: CompiledPolicy;
   private readonly opts: ReleaseControllerOptions;
+  /** Events run one at a time, effects included (see {@link dispatch}). */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: ReleaseControllerOptions) {
     this.opts = opts;
@@ -81,8 +83,19 @@ export class ReleaseController {
     return this.snap.context;
   }
 
-  /** Applies one event: decide (pure), audit, then perform. Returns the effects. */
-  async dispatch(event: ReleaseEvent): Promise<readonly ReleaseEffect[]> {
+  /**
+   * Applies one event: decide (pure), audit, then perform. Returns the effects. Events are applied
+   * in order and an event's effects are performed before the next event is decided: otherwise a
+   * revocation decided while a key install is still being performed would find nothing to remove,
+   * and the install would land after it (a revoked peer's key in the data plane).
+   */
+  dispatch(event: ReleaseEvent): Promise<readonly ReleaseEffect[]> {
+    const p = this.queue.then(() => this.step(event));
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  private async step(event: ReleaseEvent): Promise<readonly ReleaseEffect[]> {
     this.snap = transition(releaseMachine, this.snap, event)[0];
     const effects = this.snap.context.effects;
     const self = this.opts.component;

@@ -135,3 +135,41 @@ describe('release over an established MAKE session (demo policy, sim TEEs, real 
     expect(() => AuditLog.open(logPath)).toThrow(/refusing to append/);
   });
 });
+
+describe('release controller: events in order, effects performed before the next event', () => {
+  it('a revocation decided while a key install is still being performed removes that key after it lands', async () => {
+    const policy = demoVersion(1);
+    const hs = await handshake('ingest', launch('ingest', 'ingest'), policy, 'analyze', launch('analyze', 'analyze'), policy);
+    expect(hs.ok).toBe(true);
+    const order: string[] = [];
+    const installed = new Set<string>();
+    let land!: () => void;
+    const landed = new Promise<void>((r) => (land = r));
+    const port: ReleasePort = {
+      sendSecret: () => undefined,
+      // The data plane is slow: the install is still running when the revocation arrives.
+      installKey: async (session, edge, epoch) => {
+        order.push('install-start');
+        await landed;
+        installed.add(`${session}|${edge}|${epoch}`);
+        order.push('install-done');
+      },
+      removeKey: (session, edge, epoch) => {
+        order.push('remove');
+        installed.delete(`${session}|${edge}|${epoch}`);
+      },
+      revokeSecret: () => undefined,
+      endSession: () => undefined,
+    };
+    const ctl = new ReleaseController({ policy, component: 'ingest', port });
+    await ctl.sessionEstablished({ id: hs.session, peer: 'analyze', claims: hs.claimsOfResponder! });
+    const install = ctl.installKeys(hs.session, hs.initiatorKeys!);
+    const revoke = ctl.dispatch({ type: 'REVOKE', component: 'analyze', refs: '*' });
+    await new Promise((r) => setTimeout(r, 20));
+    land();
+    await Promise.all([install, revoke]);
+    expect(order).toEqual(['install-start', 'install-done', 'remove']);
+    expect(installed.size).toBe(0);
+    expect(ctl.context.keys).toEqual([]);
+  });
+});

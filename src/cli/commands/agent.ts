@@ -24,6 +24,7 @@ interface AgentFlags {
   maxAttempts?: string;
   handshakeTimeout?: string;
   approvals?: string;
+  audit?: string;
   secret: string[];
 }
 
@@ -43,6 +44,7 @@ export const agentCommand: CliCommand = {
       .requiredOption('--component <name>', 'the component this node runs')
       .option('--approvals <file>', "owners' approvals of the policy (re-read with it on SIGHUP; needed for updates)")
       .option('--secret <name=file>', 'a secret this component holds (repeatable); released only as the policy says', (v: string, acc: string[]) => [...acc, v], [] as string[])
+      .option('--audit <file>', 'hash-chained audit log of every release decision (keys and secrets; check it with `attestflow audit verify`)')
       .option('--sim-tee <file>', 'software TEE launch file (JSON: rootSeed, measurement, role); development only')
       .option('--listen <host:port>', 'MAKE listen address (default: the component address from the policy)')
       .option('--make-port <port>', 'MAKE TCP port of every node', String(DEFAULT_MAKE_PORT))
@@ -79,6 +81,7 @@ export const agentCommand: CliCommand = {
           policyFile: f.policy,
           secrets,
           ...(f.approvals !== undefined ? { approvalsFile: f.approvals } : {}),
+          ...(f.audit !== undefined ? { auditFile: f.audit } : {}),
           component: f.component,
           attester: loadSimTee(f.simTee),
           makePort,

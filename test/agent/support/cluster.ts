@@ -14,9 +14,13 @@ import type { Endpoint, SecretRef } from '../../../src/agent/ports.js';
 import { verifiersFor } from '../../../src/agent/sim-tee.js';
 import { SimWorld, type SimWorldSpec } from '../../../src/agent/sim-world.js';
 import { claimsMatchIdentity, type CompiledPolicy } from '../../../src/policy/compile.js';
+import type { AuditLog } from '../../../src/release/audit.js';
+import { KeyReleaseGate } from '../../../src/release/key-release.js';
 
 export interface Member {
   readonly agent: Agent;
+  /** Its release controller's owner: keys and secrets are decided there. */
+  readonly exchange: SecretExchange;
   readonly keys: MemoryKeySink;
   /** The policy this member enforces (tests swap it for updates). */
   policy: CompiledPolicy;
@@ -35,8 +39,9 @@ export class Cluster {
   /** Where a dialer goes for a component (defaults to its listener). */
   readonly route = new Map<string, Endpoint>();
 
-  constructor(spec: SimWorldSpec) {
-    this.world = new SimWorld(spec);
+  /** `world`: join an existing world (e.g. to talk to daemons of the same policy). */
+  constructor(spec: SimWorldSpec, world?: SimWorld) {
+    this.world = world ?? new SimWorld(spec);
   }
 
   resolve = (c: string): Endpoint | undefined => this.route.get(c) ?? this.listening.get(c);
@@ -44,11 +49,11 @@ export class Cluster {
   /** Adds and starts a member; `image`/`role` launch a TEE other than the component's own. */
   async add(
     name: string,
-    o: { image?: string; role?: string; backoff?: BackoffPolicy; rekeyMs?: number; timeoutMs?: number; policy?: CompiledPolicy; start?: boolean; holds?: Record<string, Uint8Array>; fetches?: SecretRef[] } & Partial<Pick<AgentOptions, 'overlapMs'>> = {},
+    o: { image?: string; role?: string; backoff?: BackoffPolicy; rekeyMs?: number; timeoutMs?: number; policy?: CompiledPolicy; start?: boolean; holds?: Record<string, Uint8Array>; fetches?: SecretRef[]; audit?: AuditLog } & Partial<Pick<AgentOptions, 'overlapMs'>> = {},
   ): Promise<Member> {
     const policy = o.policy ?? this.world.policy;
     const keys = new MemoryKeySink();
-    const member: Member = { agent: undefined as unknown as Agent, keys, policy, received: new Map(), refused: new Map() };
+    const member: Member = { agent: undefined as unknown as Agent, exchange: undefined as unknown as SecretExchange, keys, policy, received: new Map(), refused: new Map() };
     const plan = agentPlanFrom(policy.plan(name));
     const exchange = new SecretExchange({
       component: name,
@@ -56,6 +61,9 @@ export class Cluster {
       holds: o.holds ?? {},
       fetches: o.fetches ?? plan.secrets ?? [],
       log: silentLogger,
+      ...(o.audit ? { audit: o.audit } : {}),
+      // As in the daemon: the release controller's key effects are performed by the agent.
+      keys: (effect, session, edge, epoch) => member.agent.performKeyEffect(effect, session, edge, epoch),
       received: (ref, value) => {
         member.received.set(ref.name, value);
         member.agent.secretReceived(ref, value);
@@ -79,6 +87,7 @@ export class Cluster {
       plan: o.rekeyMs !== undefined ? { ...plan, rekeyIntervalMs: o.rekeyMs } : plan,
       keyer,
       keys,
+      release: new KeyReleaseGate(() => exchange.controller),
       backoff: o.backoff ?? FAST_BACKOFF,
       handshakeTimeoutMs: o.timeoutMs ?? 1_000,
       ...(o.overlapMs !== undefined ? { overlapMs: o.overlapMs } : {}),
@@ -87,6 +96,7 @@ export class Cluster {
         return rv !== undefined && claimsMatchIdentity(claims, rv) && !member.policy.isRevoked(peer, claims);
       },
     });
+    (member as { exchange: SecretExchange }).exchange = exchange;
     this.members.set(name, member);
     const ep = await member.agent.listen();
     this.listening.set(name, ep);
