@@ -118,6 +118,8 @@ export {
 } from './release/machine.js';
 /** Drives the release machine for one component: audit first, then effects through the agent's port. */
 export { ReleaseController, type ReleasePort, type EstablishedSession, type ReleaseControllerOptions } from './release/controller.js';
+/** Data-plane keys through release: each edge epoch is a release session; only the controller's install-key / remove-key effects reach the data plane. */
+export { KeyReleaseGate, type KeyedSession } from './release/key-release.js';
 /** Secret-fetch messages over a MAKE session (strict decoding, typed errors). */
 export {
   encodeReleaseMessage,
