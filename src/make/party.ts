@@ -77,6 +77,17 @@ export function toEdgeKeys(k: ExportedKeys): EdgeKeys {
   };
 }
 
+/**
+ * A fresh X25519 secret: 32 random bytes (RFC 7748 §5: any 32 bytes, clamped on use). Not the
+ * provider's x25519Generate(): on node 20 that is generateKeyPairSync + a JWK export, and a GC
+ * inside the export can run the finished KeyGenJob's destructor, which locks the key mutex the
+ * export holds — the main thread deadlocks (seen in the bootstrap bench: gdb showed
+ * ExportJWKEdKey → GC → ~KeyGenJob → pthread_mutex_lock), timers included.
+ */
+function freshSecret(crypto: CryptoProvider): Uint8Array {
+  return crypto.randomBytes(32);
+}
+
 /** Random SPI in 256..2^32-1 (0–255 are reserved by RFC 4303). */
 export function randomSpi(crypto: CryptoProvider): number {
   for (;;) {
@@ -110,7 +121,7 @@ export class Party {
     const c = config.crypto ?? defaultCrypto;
     const input: InitiatorInput = {
       crypto: bytesCrypto(c), policy: config.policy, defences: config.defences, self: config.self, peer, epoch,
-      secret: c.x25519Generate().secret, nonce: c.randomBytes(32), spi: randomSpi(c), ...extra,
+      secret: freshSecret(c), nonce: c.randomBytes(32), spi: randomSpi(c), ...extra,
     };
     const [s, a] = stepI.initial(input);
     return new Party('initiator', config, s, effectsOf(a));
@@ -120,7 +131,7 @@ export class Party {
     const c = config.crypto ?? defaultCrypto;
     const input: ResponderInput = {
       crypto: bytesCrypto(c), policy: config.policy, defences: config.defences, self: config.self,
-      secret: c.x25519Generate().secret, nonce: c.randomBytes(32), spi: randomSpi(c), ...extra,
+      secret: freshSecret(c), nonce: c.randomBytes(32), spi: randomSpi(c), ...extra,
     };
     const [s, a] = stepR.initial(input);
     return new Party('responder', config, s, effectsOf(a));
