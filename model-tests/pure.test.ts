@@ -7,6 +7,9 @@ import { releaseMachine, type ReleaseEvent } from '../src/release/machine.js';
 import { canonicalJson } from '../src/model/canonical.js';
 import { pureStepper } from '../src/model/pure.js';
 import { MakeWorld, type World } from '../src/model/world.js';
+import { bytesCrypto } from '../src/make/bytes-crypto.js';
+import { nodeCrypto } from '../src/crypto/index.js';
+import { makeWorld } from '../test/make/fixtures.js';
 
 const SKIP = new Set(['env']);
 
@@ -68,5 +71,29 @@ describe('pure stepper', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('initial() gives what initialTransition() gives, for both MAKE machines', () => {
+    const policy = makeWorld().policy();
+    const common = { crypto: bytesCrypto(nodeCrypto), policy, secret: new Uint8Array(32).fill(7), nonce: new Uint8Array(32).fill(9), spi: 4242 };
+    const iIn = { ...common, self: 'alpha', peer: 'beta', epoch: 3 };
+    const rIn = { ...common, self: 'beta' };
+    const cases = [
+      [pureStepper(initiatorMachine).initial(iIn), initialTransition(initiatorMachine, iIn)],
+      [pureStepper(responderMachine).initial(rIn), initialTransition(responderMachine, rIn)],
+    ] as const;
+    for (const [a, b] of cases) {
+      expect(String(a[0].value)).toBe(String(b[0].value));
+      expect(canonicalJson(a[0].context, SKIP)).toBe(canonicalJson(b[0].context, SKIP));
+      expect(a[1].map((x) => [x.type, canonicalJson(x.params)])).toEqual(b[1].map((x) => [x.type, canonicalJson(x.params)]));
+    }
+    // The initiator's start sends m1: the step after initial() must match too.
+    const si = pureStepper(initiatorMachine);
+    const [s0] = si.initial(iIn);
+    const a = si.transition(s0, { type: 'start' });
+    const b = transition(initiatorMachine, initialTransition(initiatorMachine, iIn)[0], { type: 'start' });
+    expect(String(a[0].value)).toBe(String(b[0].value));
+    expect(a[1].map((x) => [x.type, canonicalJson(x.params)])).toEqual(b[1].map((x) => [x.type, canonicalJson(x.params)]));
+    expect(a[1].some((x) => x.type === 'send')).toBe(true);
   });
 });

@@ -8,7 +8,15 @@ import { Worker } from 'node:worker_threads';
 import type { CryptoProvider } from '../crypto/index.js';
 import { bootstrapEdges, checkBothEnds, simBootstrapWorld, type BootstrapRun, type SaView } from './bootstrap.js';
 import type { FromWorker, ToWorker, WorkerInput } from './bootstrap-worker.js';
+import { AgentError } from './errors.js';
 import type { Endpoint } from './ports.js';
+
+/** A worker thread of the bench failed or missed the deadline; `details.cause` is the thread's own code. */
+export class BootstrapThreadError extends AgentError {
+  constructor(thread: number, message: string, cause?: string) {
+    super(cause === 'agent.bootstrap-timeout' ? cause : 'agent.bootstrap-thread', `bootstrap thread ${thread}: ${message}`, { thread, ...(cause !== undefined ? { cause } : {}) });
+  }
+}
 
 const WORKER = fileURLToPath(new URL('./bootstrap-worker.js', import.meta.url));
 
@@ -21,11 +29,11 @@ export async function runBootstrapThreads(opts: { nodes: number; threads: number
   const inbox: Array<Array<(m: FromWorker) => void>> = [];
   const next = (w: number, type: FromWorker['type']): Promise<FromWorker> =>
     new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`bootstrap thread ${w}: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
+      const t = setTimeout(() => reject(new BootstrapThreadError(w, `no '${type}' within ${timeoutMs} ms`, 'agent.bootstrap-timeout')), timeoutMs);
       (inbox[w] as Array<(m: FromWorker) => void>).push((m) => {
         clearTimeout(t);
-        if (m.type === 'error') reject(new Error(`bootstrap thread ${w}: ${m.message}`));
-        else if (m.type !== type) reject(new Error(`bootstrap thread ${w}: expected ${type}, got ${m.type}`));
+        if (m.type === 'error') reject(new BootstrapThreadError(w, m.message, m.code));
+        else if (m.type !== type) reject(new BootstrapThreadError(w, `expected ${type}, got ${m.type}`));
         else resolve(m);
       });
     });

@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { nobleCrypto, nodeCrypto } from '../crypto/index.js';
+import { isAttestflowError } from '../errors.js';
 import { BootstrapGroup, runBootstrap, simBootstrapWorld } from './bootstrap.js';
 import type { Endpoint } from './ports.js';
 
@@ -23,7 +24,7 @@ export type ToWorker = { type: 'start'; endpoints: Record<string, Endpoint> } | 
 export type FromWorker =
   | { type: 'listening'; endpoints: Record<string, Endpoint> }
   | { type: 'keyed'; at: number; failures: { count: number; reasons: Record<string, number> }; installed: ReturnType<BootstrapGroup['installed']> }
-  | { type: 'error'; message: string }
+  | { type: 'error'; message: string; code?: string }
   | { type: 'stopped' };
 
 const port = parentPort;
@@ -41,7 +42,7 @@ if (port && (workerData as Partial<WorkerInput> | undefined)?.kind === 'attestfl
         for (const [c, ep] of Object.entries(m.endpoints)) group.endpoints.set(c, ep);
         group.run(input.timeoutMs).then(
           () => post({ type: 'keyed', at: performance.timeOrigin + performance.now(), failures: group.failures(), installed: group.installed() }),
-          (e: unknown) => post({ type: 'error', message: (e as Error).message }),
+          (e: unknown) => post({ type: 'error', message: (e as Error).message, ...(isAttestflowError(e) ? { code: e.code } : {}) }),
         );
       } else if (m.type === 'stop') {
         void group.stop().then(() => {

@@ -67,6 +67,20 @@ export class BootstrapMismatchError extends AgentError {
   }
 }
 
+/**
+ * The cluster did not finish keying within the bench's deadline: typed, with who is still waiting,
+ * so a stalled run fails with a reason instead of hanging.
+ */
+export class BootstrapTimeoutError extends AgentError {
+  constructor(timeoutMs: number, waiting: readonly string[], total: number, phase: 'start' | 'keying') {
+    super(
+      'agent.bootstrap-timeout',
+      `bootstrap not done after ${timeoutMs} ms (${phase}): ${waiting.length} of ${total} agents not fully keyed${waiting.length > 0 ? ` (e.g. ${waiting.slice(0, 5).join(', ')})` : ''}`,
+      { timeoutMs, phase, waiting: waiting.length, total, sample: waiting.slice(0, 20) },
+    );
+  }
+}
+
 /** One installed SA as the both-ends check compares it (keys as hex; crosses worker threads). */
 export interface SaView {
   readonly edge: string;
@@ -133,17 +147,34 @@ export class BootstrapGroup {
     return out;
   }
 
-  /** Starts every agent; resolves when every edge of every agent here is keyed. */
+  /**
+   * Starts every agent; resolves when every edge of every agent here is keyed, or rejects with
+   * {@link BootstrapTimeoutError}. The deadline is armed before the first agent starts: it used to
+   * be armed only after every start() returned, so a start that never settled (or a start loop that
+   * never yielded) left the run with no deadline at all.
+   */
   async run(timeoutMs: number): Promise<void> {
-    const all = Promise.all(this.agents.map((a) => a.whenAllKeyed()));
-    for (const a of this.agents) await a.start();
+    let phase: 'start' | 'keying' = 'start';
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      all,
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`bootstrap not done after ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const waiting = this.agents.filter((a) => !a.allKeyed()).map((a) => a.component);
+        reject(new BootstrapTimeoutError(timeoutMs, waiting, this.agents.length, phase));
+      }, timeoutMs);
+    });
+    // Never an unhandled rejection when the run ends first.
+    deadline.catch(() => undefined);
+    const all = Promise.all(this.agents.map((a) => a.whenAllKeyed()));
+    try {
+      const starts = (async () => {
+        for (const a of this.agents) await a.start();
+      })();
+      await Promise.race([starts, deadline]);
+      phase = 'keying';
+      await Promise.race([all, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   failures(): { count: number; reasons: Record<string, number> } {

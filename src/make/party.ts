@@ -1,9 +1,9 @@
 /**
  * One side of a handshake in the real implementation: holds the machine snapshot, applies events
- * with XState's pure `transition()`, performs the effects (attest, verify) and records a trace.
+ * with XState's pure transition (through the shared-scope stepper, same results, less CPU), performs the effects (attest, verify) and records a trace.
  * Transport-agnostic: the TCP driver (driver.ts) and in-memory runs (local.ts) both use it.
  */
-import { initialTransition, transition, type SnapshotFrom } from 'xstate';
+import type { SnapshotFrom } from 'xstate';
 import type { Attester, Claims, Verifier } from '../attestation/types.js';
 import { defaultCrypto, type CryptoProvider } from '../crypto/index.js';
 import { isAttestflowError } from '../errors.js';
@@ -14,6 +14,7 @@ import { initiatorMachine, type InitiatorInput } from './machines/initiator.js';
 import { responderMachine, type ResponderInput } from './machines/responder.js';
 import type { ExportedKeys } from './machines/schedule.js';
 import type { MakeMessage } from './messages.js';
+import { pureStepper } from './pure-stepper.js';
 import type { MakeFailure } from './reasons.js';
 import type { Defences, EdgeKeys, HandshakePolicy } from './types.js';
 
@@ -56,6 +57,10 @@ type ISnap = SnapshotFrom<typeof initiatorMachine>;
 type RSnap = SnapshotFrom<typeof responderMachine>;
 type Snapshot = ISnap | RSnap;
 
+// One stepper per machine for the whole process (see pure-stepper.ts for why).
+const stepI = pureStepper(initiatorMachine);
+const stepR = pureStepper(responderMachine);
+
 function stateName(s: Snapshot): string {
   const v: unknown = s.value;
   return typeof v === 'string' ? v : JSON.stringify(v);
@@ -70,6 +75,17 @@ export function toEdgeKeys(k: ExportedKeys): EdgeKeys {
     initiatorToResponder: { spi: k.initiatorToResponder.spi, key: b(k.initiatorToResponder.key), salt: b(k.initiatorToResponder.salt) },
     responderToInitiator: { spi: k.responderToInitiator.spi, key: b(k.responderToInitiator.key), salt: b(k.responderToInitiator.salt) },
   };
+}
+
+/**
+ * A fresh X25519 secret: 32 random bytes (RFC 7748 §5: any 32 bytes, clamped on use). Not the
+ * provider's x25519Generate(): on node 20 that is generateKeyPairSync + a JWK export, and a GC
+ * inside the export can run the finished KeyGenJob's destructor, which locks the key mutex the
+ * export holds — the main thread deadlocks (seen in the bootstrap bench: gdb showed
+ * ExportJWKEdKey → GC → ~KeyGenJob → pthread_mutex_lock), timers included.
+ */
+function freshSecret(crypto: CryptoProvider): Uint8Array {
+  return crypto.randomBytes(32);
 }
 
 /** Random SPI in 256..2^32-1 (0–255 are reserved by RFC 4303). */
@@ -105,9 +121,9 @@ export class Party {
     const c = config.crypto ?? defaultCrypto;
     const input: InitiatorInput = {
       crypto: bytesCrypto(c), policy: config.policy, defences: config.defences, self: config.self, peer, epoch,
-      secret: c.x25519Generate().secret, nonce: c.randomBytes(32), spi: randomSpi(c), ...extra,
+      secret: freshSecret(c), nonce: c.randomBytes(32), spi: randomSpi(c), ...extra,
     };
-    const [s, a] = initialTransition(initiatorMachine, input);
+    const [s, a] = stepI.initial(input);
     return new Party('initiator', config, s, effectsOf(a));
   }
 
@@ -115,9 +131,9 @@ export class Party {
     const c = config.crypto ?? defaultCrypto;
     const input: ResponderInput = {
       crypto: bytesCrypto(c), policy: config.policy, defences: config.defences, self: config.self,
-      secret: c.x25519Generate().secret, nonce: c.randomBytes(32), spi: randomSpi(c), ...extra,
+      secret: freshSecret(c), nonce: c.randomBytes(32), spi: randomSpi(c), ...extra,
     };
-    const [s, a] = initialTransition(responderMachine, input);
+    const [s, a] = stepR.initial(input);
     return new Party('responder', config, s, effectsOf(a));
   }
 
@@ -141,8 +157,8 @@ export class Party {
       // The two machines share event and snapshot shapes; each call uses its own definition.
       [next, actions] =
         this.role === 'initiator'
-          ? transition(initiatorMachine, this.snap as ISnap, event)
-          : transition(responderMachine, this.snap as RSnap, event);
+          ? stepI.transition(this.snap as ISnap, event)
+          : stepR.transition(this.snap as RSnap, event);
     } catch (e) {
       // A machine bug (never bad input): still end with a typed reason and nothing exported.
       const failure: MakeFailure = { code: 'make.aborted', detail: `internal error: ${e instanceof Error ? e.message : String(e)}` };

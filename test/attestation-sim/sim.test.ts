@@ -76,4 +76,24 @@ describe('software TEE (sim)', () => {
     expect(() => root.launch({ measurement: m, role: new Uint8Array(33) })).toThrow(/32 bytes/);
     expect(await codeOf(tee.attest(new Uint8Array(63)))).toBe('attestation.input');
   });
+
+  it('remembers a verified endorsement but still checks every report signature and every new endorsement', async () => {
+    const v = new SimVerifier([root.publicKey]);
+    const ev = await tee.attest(rd);
+    expect((await v.verify(ev)).signer).toBe(root.fingerprint);
+    // Same endorsement (now remembered), a report with one flipped report-data bit: refused.
+    const bad = ev.data.slice();
+    bad[100] = (bad[100] as number) ^ 1;
+    expect(await codeOf(v.verify({ ...ev, data: bad }))).toBe('attestation.verify.report_signature');
+    // A fresh report from the same TEE still verifies, with its own report data.
+    const rd2 = rd.map((b) => b ^ 0xff);
+    expect((await v.verify(await tee.attest(rd2))).reportData).toBe(hex(rd2));
+    // A tampered endorsement is not a cache hit: verified afresh and refused.
+    const end = (ev.auxiliary?.endorsement as Uint8Array).slice();
+    end[40] = (end[40] as number) ^ 1;
+    expect(await codeOf(v.verify({ ...ev, auxiliary: { endorsement: end } }))).toBe('attestation.verify.endorsement');
+    // Another root's TEE, seen after this one's endorsement was remembered: still refused.
+    const foreign = await SimRoot.generate().launch({ measurement: m, role }).attest(rd);
+    expect(await codeOf(v.verify(foreign))).toBe('attestation.verify.endorsement');
+  });
 });
