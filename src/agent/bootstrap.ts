@@ -211,13 +211,14 @@ export function simBootstrapWorld(n: number, crypto?: CryptoProvider, material?:
     components: Array.from({ length: n }, (_, i) => ({ name: nodeName(i), owner: `owner${i % 4}` })),
     edges: edges.map(([f, t]) => ({ from: nodeName(f), to: nodeName(t), protocol: 'tcp' as const, port: 9 })),
   }, crypto, material);
-  const verifiers = verifiersFor(world.policy, crypto);
+  // Each node gets its own verifier (and so its own endorsement cache), as on separate machines:
+  // a cache shared across the cluster would make the bench look faster than a real deployment.
   const keyer: KeyerFactory = (component, resolve) =>
     new MakeTcpKeyer({
       self: component,
       policy: () => world.policy,
       attester: world.launch(component),
-      verifiers,
+      verifiers: verifiersFor(world.policy, crypto),
       ...(crypto ? { crypto } : {}),
       listen: { host: '127.0.0.1', port: 0 },
       resolve,
