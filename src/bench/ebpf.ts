@@ -5,8 +5,9 @@
  * built, kernel refuses), `prepareEbpf` says why, and the bench reports the transport as missing
  * rather than measuring anything in its place.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Dataplane } from '../dataplane/dataplane.js';
+import { sweepPinDirs } from '../dataplane/pins.js';
 import { defaultHelper, defaultObject } from '../dataplane/helper.js';
 import { saInstallsFor } from '../dataplane/keys.js';
 import type { EdgeKeys } from '../make/types.js';
@@ -34,26 +35,9 @@ export function pinDirOf(node: string): string {
   return `/sys/fs/bpf/${PREFIX}${node}`;
 }
 
-/**
- * Safety net after a run was cut short: unloads the data planes the bench nodes left pinned,
- * through the adapter (keys cleared, then unpinned); a pin directory the adapter cannot open (a
- * load cut in half) is removed directly. With their namespaces gone the programs are detached, and
- * unpinning frees the maps and the keys they hold.
- */
-export async function sweepPins(nodes: readonly string[]): Promise<string[]> {
-  const removed: string[] = [];
-  for (const n of nodes) {
-    const dir = pinDirOf(n);
-    if (!existsSync(dir)) continue;
-    try {
-      await (await Dataplane.open({ pinDir: dir })).unload();
-    } catch {
-      // Not a whole data plane: fall through to removing what is there.
-    }
-    rmSync(dir, { recursive: true, force: true });
-    removed.push(dir);
-  }
-  return removed;
+/** Unloads (through the adapter) the data planes the bench nodes left pinned after a cut-short run. */
+export function sweepPins(nodes: readonly string[]): Promise<string[]> {
+  return sweepPinDirs(nodes.map(pinDirOf));
 }
 
 export type EbpfPrepared = { readonly ok: true; readonly session: EbpfSession } | { readonly ok: false; readonly reason: string };

@@ -1,4 +1,5 @@
 export { Dataplane, edgeId, selectorFor } from './dataplane.js';
+export { BPFFS, listPinDirs, sweepPinDirs } from './pins.js';
 export type { Counters, DataplaneMeasurement, DataplaneOptions, InstalledSa, MapLayout, ProgramName, TestRunResult } from './dataplane.js';
 export { DataplaneError } from './errors.js';
 export { espHeader, espOpen, espSeal } from './esp.js';

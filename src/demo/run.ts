@@ -17,6 +17,7 @@ import { SimWorld } from '../agent/sim-world.js';
 import { DEFAULT_MAKE_PORT } from '../agent/plan.js';
 import { signApproval } from '../policy/update.js';
 import { AttestflowError } from '../errors.js';
+import { listPinDirs, sweepPinDirs } from '../dataplane/pins.js';
 import { Cleanup } from './cleanup.js';
 import { createTopology, destroyTopology, listNetns, removeStale, type NetNode, type Topology } from './netns.js';
 import { summarizePcap, type WireSummary } from './pcap.js';
@@ -170,10 +171,13 @@ export class Demo {
     }
     const stale = await removeStale('af-demo-');
     if (stale.length) this.say('preflight', `removed ${stale.length} namespaces left by an earlier interrupted run`);
-    for (const p of readdirSync('/sys/fs/bpf').filter((x) => x.startsWith('af-demo-'))) {
-      const pid = Number(p.split('-')[2]);
-      if (Number.isInteger(pid) && pid !== process.pid && spawnSync('kill', ['-0', String(pid)]).status !== 0) rmSync(join('/sys/fs/bpf', p), { recursive: true, force: true });
-    }
+    // Pins of an earlier run whose process is gone (`af-demo-<pid>-…`) go through the adapter.
+    await sweepPinDirs(
+      listPinDirs('af-demo-').filter((dir) => {
+        const pid = Number(dir.split('/').pop()!.split('-')[2]);
+        return Number.isInteger(pid) && pid !== process.pid && spawnSync('kill', ['-0', String(pid)]).status !== 0;
+      }),
+    );
     this.dir = mkdtempSync(join(tmpdir(), `af-demo-${this.id}-`));
     this.cleanup.add('temporary files', async () => {
       if (this.o.keepLogs !== undefined) {
@@ -211,8 +215,7 @@ export class Demo {
     // Cleanup runs in reverse: processes stop first (agents remove keys and unpin), then what
     // they should have removed is checked, then the namespaces go.
     this.cleanup.add('bpffs pins', async () => {
-      const left = readdirSync('/sys/fs/bpf').filter((p) => p.startsWith(`af-demo-${this.id}-`));
-      for (const p of left) rmSync(join('/sys/fs/bpf', p), { recursive: true, force: true });
+      const left = await sweepPinDirs(listPinDirs(`af-demo-${this.id}-`));
       if (left.length) throw new Error(`agents left pins behind, removed: ${left.join(', ')}`);
     });
     this.cleanup.add('processes', () => this.procs.stopAll());
@@ -335,7 +338,7 @@ export class Demo {
       const code = await this.procs.stop(agents[c.name] as Proc);
       stopped.push(`${c.name} ${code === 143 ? 'ok' : `exit ${code}`} (${st.keysInstalled} SAs removed)`);
     }
-    const pinsLeft = readdirSync('/sys/fs/bpf').filter((p) => p.startsWith(`af-demo-${this.id}-`));
+    const pinsLeft = listPinDirs(`af-demo-${this.id}-`);
     const cleanStop = stopped.every((s) => s.includes(' ok ')) && pinsLeft.length === 0;
     this.say('shutdown', `SIGTERM: ${stopped.join(', ')}; pins left: ${pinsLeft.length}`);
     this.row('clean shutdown', 'keys removed, programs unpinned', `${stopped.length} agents stopped, ${pinsLeft.length} pins left`, cleanStop);
@@ -345,7 +348,7 @@ export class Demo {
   async teardown(): Promise<string[]> {
     const failed = await this.cleanup.run();
     const ns = listNetns().filter((n) => n.startsWith(`af-demo-${this.id}-`));
-    const pins = existsSync('/sys/fs/bpf') ? readdirSync('/sys/fs/bpf').filter((p) => p.startsWith(`af-demo-${this.id}-`)) : [];
+    const pins = listPinDirs(`af-demo-${this.id}-`);
     const left = [...failed, ...ns.map((n) => `namespace ${n}`), ...pins.map((p) => `pin ${p}`), ...(this.procs.running ? [`${this.procs.running} processes`] : [])];
     return left;
   }
