@@ -111,3 +111,25 @@ export const appraisal = {
     ref.signingKeys === undefined || (c.signer !== undefined && ref.signingKeys.some((k) => lower(k) === lower(c.signer as string))),
   role: (c: VerifiedClaims, ref: ReferenceValues): boolean => lower(c.role) === lower(ref.role),
 };
+
+/**
+ * The appraisal of the peer's verified claims, in the order both machines check them: each guard
+ * that holds fails the handshake with its code. One list so initiator and responder cannot drift.
+ */
+export const APPRAISAL_CHECKS = [
+  ['platformWrong', 'make.platform'],
+  ['measurementWrong', 'make.measurement'],
+  ['debugRefused', 'make.debug'],
+  ['signerWrong', 'make.signer'],
+  ['roleWrong', 'make.role'],
+  ['reportDataWrong', 'make.report-data'],
+  ['peerRevoked', 'make.revoked'],
+] as const satisfies readonly (readonly [string, MakeFailureCode])[];
+
+/** The appraisal checks as XState transitions to `failed` (spread first into the state's `always`). */
+export const appraisalFailures = () =>
+  APPRAISAL_CHECKS.map(([guard, code]) => ({
+    guard,
+    target: 'failed' as const,
+    actions: { type: 'recordFailure' as const, params: failure(code) },
+  }));

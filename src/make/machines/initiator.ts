@@ -9,7 +9,7 @@ import type { Msg1, Msg2, Msg3 } from '../messages.js';
 import { MAKE_SUITE, MAKE_VERSION } from '../messages.js';
 import type { MakeFailure } from '../reasons.js';
 import { ALL_DEFENCES, type Defences, type HandshakePolicy } from '../types.js';
-import { appraisal, claimsForPolicy, effectActions, failure, type MakeEnv, type MakeEvent, type VerifiedClaims } from './common.js';
+import { appraisal, appraisalFailures, claimsForPolicy, effectActions, failure, type MakeEnv, type MakeEvent, type VerifiedClaims } from './common.js';
 import * as ks from './schedule.js';
 import type { ExportedKeys } from './schedule.js';
 import type { MakeCrypto, MakeValue } from './values.js';
@@ -225,13 +225,7 @@ export const initiatorMachine = setup({
     },
     checkR: {
       always: [
-        { guard: 'platformWrong', target: 'failed', actions: { type: 'recordFailure', params: failure('make.platform') } },
-        { guard: 'measurementWrong', target: 'failed', actions: { type: 'recordFailure', params: failure('make.measurement') } },
-        { guard: 'debugRefused', target: 'failed', actions: { type: 'recordFailure', params: failure('make.debug') } },
-        { guard: 'signerWrong', target: 'failed', actions: { type: 'recordFailure', params: failure('make.signer') } },
-        { guard: 'roleWrong', target: 'failed', actions: { type: 'recordFailure', params: failure('make.role') } },
-        { guard: 'reportDataWrong', target: 'failed', actions: { type: 'recordFailure', params: failure('make.report-data') } },
-        { guard: 'peerRevoked', target: 'failed', actions: { type: 'recordFailure', params: failure('make.revoked') } },
+        ...appraisalFailures(),
         {
           target: 'attest',
           actions: [
