@@ -15,7 +15,8 @@
  *   insert PINDIR MAP KEY VAL   map update that fails if the key exists (BPF_NOEXIST)
  *   delete PINDIR MAP KEY       map delete
  *   lookup PINDIR MAP KEY       map lookup (per-CPU maps: all CPUs' values concatenated)
- *   ctx PINDIR SLOT KEY|-       create (or with -, clear) a slot's ecb(aes)/cbc(aes) contexts
+ *   ctx PINDIR SLOT KEY|- [SPI] create (or with -, clear) a slot's ecb(aes)/cbc(aes) contexts
+ *                              (optional SPI: the SA the key belongs to, checked by packets)
  *   run PINDIR PROG REPEAT DATA BPF_PROG_TEST_RUN; answers retval, duration (ns) and data out
  *   dump PINDIR MAP             every key and value of a (non per-CPU) map
  *   inject IFNAME FRAME         send a raw Ethernet frame on IFNAME past the qdisc and tc egress, as
@@ -42,12 +43,7 @@
 #include <linux/bpf.h>
 #include <linux/types.h>
 
-struct bpf_spin_lock_stub {
-	__u32 val;
-};
-#define bpf_spin_lock bpf_spin_lock_stub
 #include "dp_abi.h"
-#undef bpf_spin_lock
 
 #define BPF_FS_MAGIC_NUM 0xcafe4a11
 static const char *const PROGS[] = { "dp_egress", "dp_ingress", "dp_ctx_set", "dp_ccm_kat", "dp_bench_aes" };
@@ -346,7 +342,7 @@ static void op_inject(const char *ifname, const char *fhex)
 	fflush(stdout);
 }
 
-static void op_ctx(const char *dir, const char *slot, const char *khex)
+static void op_ctx(const char *dir, const char *slot, const char *khex, const char *spi)
 {
 	struct dp_ctx_req req = {};
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
@@ -354,6 +350,7 @@ static void op_ctx(const char *dir, const char *slot, const char *khex)
 	int fd, err;
 
 	req.slot = strtoul(slot, NULL, 10);
+	req.spi = spi ? strtoul(spi, NULL, 10) : 0;
 	if (strcmp(khex, "-")) {
 		if (unhex(khex, req.key, sizeof(req.key), &kn) || (kn != 16 && kn != 24 && kn != 32))
 			return fail("ctx key", -EINVAL);
@@ -527,8 +524,11 @@ int main(void)
 			NEED(4);
 			op_map(tok[0], tok[1], tok[2], tok[3], NULL);
 		} else if (!strcmp(tok[0], "ctx")) {
-			NEED(4);
-			op_ctx(tok[1], tok[2], tok[3]);
+			if (n != 4 && n != 5) {
+				fail(tok[0], EINVAL);
+				continue;
+			}
+			op_ctx(tok[1], tok[2], tok[3], n == 5 ? tok[4] : NULL);
 		} else if (!strcmp(tok[0], "run")) {
 			NEED(5);
 			op_run(tok[1], tok[2], tok[3], tok[4]);

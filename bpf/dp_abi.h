@@ -33,12 +33,22 @@ struct dp_sel {
 	__u32 pad;
 };
 
-/* What a selector means: a policy edge, sealed with out_spi (out) or expected as ESP (in). */
+/*
+ * What a selector means: a policy edge, expected as ESP (in) or sealed (out). An outbound selector
+ * also carries the state of the outbound SA in use, so sealing takes one hash lookup: its SPI, key
+ * slot, salt and sequence counter. The counter lives only here: a superseded outbound SA is never
+ * used again (its sequence numbers would have to resume exactly, or a nonce would repeat), so
+ * user space writes a selector only when a newer outbound SA takes over, and never rewrites the
+ * counter of an SA in use.
+ */
 struct dp_sel_val {
 	__u32 edge_id;
 	__u32 dir;
-	__u32 out_spi; /* 0: no outbound SA installed yet (traffic is dropped, never sent in clear) */
+	__u32 out_spi;  /* 0: no outbound SA in use (traffic is dropped, never sent in clear) */
+	__u32 out_slot; /* crypto context slot of out_spi's key */
+	__u8 salt[4];   /* 3 bytes used (RFC 4309 section 4) */
 	__u32 pad;
+	__u64 seq;      /* last sequence number sealed with out_spi */
 };
 
 struct dp_sa_key {
@@ -46,15 +56,18 @@ struct dp_sa_key {
 	__u32 dir;
 };
 
+/* Anti-replay window: DP_WIN_WORDS words of [block index (32 bits) | bitmap of its 32 sequence
+ * numbers], word (seq / 32) % DP_WIN_WORDS. Updated lock-free with compare-and-swap (see
+ * replay_commit in attestflow_dp.bpf.c); 4 words cover the 64-packet window plus a block. */
+#define DP_WIN_WORDS 4
+
 struct dp_sa {
-	struct bpf_spin_lock lock; /* guards seq and bitmap of inbound SAs */
 	__u32 edge_id;
 	__u32 slot;  /* crypto context slot in dp_ctx */
 	__u32 epoch;
 	__u8 salt[4]; /* 3 bytes used (RFC 4309 section 4) */
-	__u32 pad;
-	__u64 seq;    /* out: last sequence number used; in: highest accepted */
-	__u64 bitmap; /* in: anti-replay window, bit i = seq (top - i) seen */
+	__u64 seq;    /* in: highest sequence number accepted (the window's top); out: unused (see dp_sel_val) */
+	__u64 win[DP_WIN_WORDS]; /* in: the anti-replay window */
 	struct dp_sel inner; /* in: the only inner flow this SA may deliver */
 };
 
@@ -68,6 +81,7 @@ struct dp_cfg {
 struct dp_ctx_req {
 	__u32 slot;
 	__u32 op; /* 1: set key, 0: clear */
+	__u32 spi; /* the SA the key belongs to: packets check it, so a reused slot is never mistaken */
 	__u8 key[32];
 	__u32 key_len;
 	__s32 err;
@@ -94,6 +108,7 @@ enum dp_verdict {
 	DP_V_SEQ_EXHAUSTED,
 	DP_V_CRYPTO_ERR,
 	DP_V_ADJUST_ERR,
+	DP_V_WINDOW_BUSY, /* the window word kept changing under concurrent packets (never seen; bounded retries) */
 	DP_V_MAX = 32,
 };
 

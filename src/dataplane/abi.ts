@@ -5,9 +5,13 @@
 import { DataplaneError } from './errors.js';
 
 export const SEL_SIZE = 16;
-export const SEL_VAL_SIZE = 16;
+export const SEL_VAL_SIZE = 32;
+/** Byte offset of the outbound sequence counter in struct dp_sel_val. */
+export const SEL_SEQ_OFFSET = 24;
 export const SA_KEY_SIZE = 8;
-export const SA_SIZE = 56;
+export const SA_SIZE = 72;
+/** Words of the inbound anti-replay window (DP_WIN_WORDS). */
+export const WIN_WORDS = 4;
 export const CFG_SIZE = 8;
 export const SLOTS = 256;
 export const DIR_OUT = 0;
@@ -39,6 +43,7 @@ export const VERDICTS = [
   'seq_exhausted',
   'crypto_err',
   'adjust_err',
+  'window_busy',
 ] as const;
 export type Verdict = (typeof VERDICTS)[number];
 export const V_MAX = 32;
@@ -70,16 +75,27 @@ export function encodeSelector(s: Selector): Buffer {
   return b;
 }
 
-export function encodeSelVal(edgeId: number, dir: number, outSpi: number): Buffer {
+/** The outbound SA a selector seals with: its SPI, key slot and salt (the counter starts at 0). */
+export interface SelOut {
+  readonly spi: number;
+  readonly slot: number;
+  readonly salt: Uint8Array;
+}
+
+export function encodeSelVal(edgeId: number, dir: number, out?: SelOut): Buffer {
   const b = Buffer.alloc(SEL_VAL_SIZE);
   b.writeUInt32LE(edgeId, 0);
   b.writeUInt32LE(dir, 4);
-  b.writeUInt32LE(outSpi, 8);
+  if (out) {
+    b.writeUInt32LE(out.spi, 8);
+    b.writeUInt32LE(out.slot, 12);
+    b.set(out.salt.subarray(0, 3), 16);
+  }
   return b;
 }
 
-export function decodeSelVal(b: Buffer): { edgeId: number; dir: number; outSpi: number } {
-  return { edgeId: b.readUInt32LE(0), dir: b.readUInt32LE(4), outSpi: b.readUInt32LE(8) };
+export function decodeSelVal(b: Buffer): { edgeId: number; dir: number; outSpi: number; outSlot: number; seq: bigint } {
+  return { edgeId: b.readUInt32LE(0), dir: b.readUInt32LE(4), outSpi: b.readUInt32LE(8), outSlot: b.readUInt32LE(12), seq: b.readBigUInt64LE(SEL_SEQ_OFFSET) };
 }
 
 export function encodeSaKey(spi: number, dir: number): Buffer {
@@ -95,29 +111,31 @@ export interface SaValue {
   readonly epoch: number;
   readonly salt: Uint8Array;
   readonly seq: bigint;
-  readonly bitmap: bigint;
   readonly inner: Selector;
 }
 
 export function encodeSa(v: SaValue): Buffer {
   const b = Buffer.alloc(SA_SIZE);
-  b.writeUInt32LE(v.edgeId, 4);
-  b.writeUInt32LE(v.slot, 8);
-  b.writeUInt32LE(v.epoch, 12);
-  b.set(v.salt.subarray(0, 3), 16);
-  b.writeBigUInt64LE(v.seq, 24);
-  b.writeBigUInt64LE(v.bitmap, 32);
-  encodeSelector(v.inner).copy(b, 40);
+  b.writeUInt32LE(v.edgeId, 0);
+  b.writeUInt32LE(v.slot, 4);
+  b.writeUInt32LE(v.epoch, 8);
+  b.set(v.salt.subarray(0, 3), 12);
+  b.writeBigUInt64LE(v.seq, SA_SEQ_OFFSET);
+  // The window words (16 + 8 .. 56) start empty.
+  encodeSelector(v.inner).copy(b, SA_INNER_OFFSET);
   return b;
 }
 
-export function decodeSa(b: Buffer): { edgeId: number; slot: number; epoch: number; seq: bigint; bitmap: bigint } {
+/** Byte offsets in struct dp_sa of the sequence number and of the inner selector. */
+export const SA_SEQ_OFFSET = 16;
+export const SA_INNER_OFFSET = 56;
+
+export function decodeSa(b: Buffer): { edgeId: number; slot: number; epoch: number; seq: bigint } {
   return {
-    edgeId: b.readUInt32LE(4),
-    slot: b.readUInt32LE(8),
-    epoch: b.readUInt32LE(12),
-    seq: b.readBigUInt64LE(24),
-    bitmap: b.readBigUInt64LE(32),
+    edgeId: b.readUInt32LE(0),
+    slot: b.readUInt32LE(4),
+    epoch: b.readUInt32LE(8),
+    seq: b.readBigUInt64LE(SA_SEQ_OFFSET),
   };
 }
 

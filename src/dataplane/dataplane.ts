@@ -16,6 +16,8 @@ import {
   PORT_DST,
   PORT_SRC,
   PROTO,
+  SA_INNER_OFFSET,
+  SEL_SIZE,
   SLOTS,
   V_MAX,
   VERDICTS,
@@ -51,7 +53,13 @@ export interface InstalledSa {
   readonly edgeId: number;
   readonly epoch: number;
   readonly slot: number;
+  /**
+   * In: the highest sequence number accepted. Out: the last one sealed while the SA is in use;
+   * 0 once a newer outbound SA took over (a superseded outbound SA is never used again).
+   */
   readonly seq: bigint;
+  /** Out: whether traffic is sealed with this SA now. In: always true. */
+  readonly inUse: boolean;
   readonly selector: string;
 }
 
@@ -202,21 +210,38 @@ export class Dataplane {
 
   /** Every SA in the kernel. */
   async installed(): Promise<InstalledSa[]> {
-    const r = await runOne(`dump ${this.pinDir} dp_sa`, 'dataplane.kernel', 'reading the SA table', this.h);
-    return (r.entries as [string, string][]).map(([k, v]) => {
+    const [sas, sels] = await runHelper([`dump ${this.pinDir} dp_sa`, `dump ${this.pinDir} dp_sel`], this.h);
+    for (const r of [sas, sels]) if (!r?.ok) throw new DataplaneError('dataplane.kernel', `reading the SA table: ${r?.error}`, { errno: r?.errno });
+    const current = new Map<string, ReturnType<typeof decodeSelVal>>();
+    for (const [k, v] of sels!.entries as [string, string][]) current.set(k, decodeSelVal(Buffer.from(v, 'hex')));
+    return (sas!.entries as [string, string][]).map(([k, v]) => {
       const key = Buffer.from(k, 'hex');
       const val = Buffer.from(v, 'hex');
       const d = decodeSa(val);
+      const spi = key.readUInt32LE(0);
+      const direction = key.readUInt32LE(4) === DIR_OUT ? 'out' : 'in';
+      const selector = val.subarray(SA_INNER_OFFSET, SA_INNER_OFFSET + SEL_SIZE).toString('hex');
+      const sel = current.get(selector);
+      const inUse = direction === 'in' || (sel?.dir === DIR_OUT && sel.outSpi === spi);
       return {
-        spi: key.readUInt32LE(0),
-        direction: key.readUInt32LE(4) === DIR_OUT ? 'out' : 'in',
+        spi,
+        direction,
         edgeId: d.edgeId,
         epoch: d.epoch,
         slot: d.slot,
-        seq: d.seq,
-        selector: val.subarray(40, 56).toString('hex'),
+        seq: direction === 'in' ? d.seq : inUse ? sel!.seq : 0n,
+        inUse,
+        selector,
       } satisfies InstalledSa;
     });
+  }
+
+  /** The selector entry as the kernel holds it, or undefined. */
+  private async selector(selHex: string): Promise<ReturnType<typeof decodeSelVal> | undefined> {
+    const [r] = await runHelper([`lookup ${this.pinDir} dp_sel ${selHex}`], this.h);
+    if (r?.ok) return decodeSelVal(Buffer.from(r.value as string, 'hex'));
+    if (r?.errno === 2) return undefined;
+    throw new DataplaneError('dataplane.kernel', `reading a selector: ${r?.error}`, { errno: r?.errno });
   }
 
   /**
@@ -241,21 +266,25 @@ export class Dataplane {
     for (let s = 0; s < BENCH_SLOT; s++) if (!used.has(s)) { slot = s; break; }
     if (slot < 0) throw new DataplaneError('dataplane.no-slot', 'every crypto context slot is in use');
 
-    await runOne(`ctx ${this.pinDir} ${slot} ${hex(sa.key)}`, 'dataplane.kernel', 'creating the crypto contexts', this.h);
+    const cur = await this.selector(selHex);
+    if (cur && cur.dir !== dir) {
+      throw new DataplaneError('dataplane.exists', `the ${sa.direction} selector of edge ${sa.flow.edge} is already used ${cur.dir === DIR_OUT ? 'out' : 'in'}bound by another edge`);
+    }
+    // The outbound selector follows the highest epoch installed for this flow; an older one never
+    // takes over (its counter would restart under a key that sealed before).
+    const newer = dir === DIR_OUT && all.some((x) => x.direction === 'out' && x.selector === selHex && x.epoch > sa.epoch);
+
+    await runOne(`ctx ${this.pinDir} ${slot} ${hex(sa.key)} ${sa.spi}`, 'dataplane.kernel', 'creating the crypto contexts', this.h);
     const undo: string[] = [`ctx ${this.pinDir} ${slot} -`];
     try {
-      const value = encodeSa({ edgeId: id, slot, epoch: sa.epoch, salt: sa.salt, seq: 0n, bitmap: 0n, inner: sel });
+      const value = encodeSa({ edgeId: id, slot, epoch: sa.epoch, salt: sa.salt, seq: 0n, inner: sel });
       await runOne(`insert ${this.pinDir} dp_sa ${hex(encodeSaKey(sa.spi, dir))} ${hex(value)}`, 'dataplane.kernel', 'installing the SA', this.h);
       undo.unshift(`delete ${this.pinDir} dp_sa ${hex(encodeSaKey(sa.spi, dir))}`);
-      let outSpi = 0;
-      if (dir === DIR_OUT) {
-        // The outbound selector follows the highest epoch installed for this flow.
-        const newest = all
-          .filter((x) => x.direction === 'out' && x.selector === selHex && x.epoch > sa.epoch)
-          .sort((a, b) => b.epoch - a.epoch)[0];
-        outSpi = newest ? newest.spi : sa.spi;
+      if (dir === DIR_IN && !cur) {
+        await runOne(`insert ${this.pinDir} dp_sel ${selHex} ${hex(encodeSelVal(id, dir))}`, 'dataplane.kernel', 'installing the selector', this.h);
+      } else if (dir === DIR_OUT && !newer) {
+        await runOne(`update ${this.pinDir} dp_sel ${selHex} ${hex(encodeSelVal(id, dir, { spi: sa.spi, slot, salt: sa.salt }))}`, 'dataplane.kernel', 'installing the selector', this.h);
       }
-      await runOne(`update ${this.pinDir} dp_sel ${selHex} ${hex(encodeSelVal(id, dir, outSpi))}`, 'dataplane.kernel', 'installing the selector', this.h);
     } catch (e) {
       await runHelper(undo, this.h).catch(() => undefined);
       throw e;
@@ -268,15 +297,16 @@ export class Dataplane {
     const all = await this.installed();
     const sa = all.find((x) => x.edgeId === id && x.direction === direction && x.epoch === epoch);
     if (!sa) throw new DataplaneError('dataplane.not-found', `no ${direction} SA for edge ${edge} at epoch ${epoch}`);
-    const rest = all
-      .filter((x) => x !== sa && x.direction === direction && x.selector === sa.selector)
-      .sort((a, b) => b.epoch - a.epoch);
+    const rest = all.filter((x) => x !== sa && x.direction === direction && x.selector === sa.selector);
     const dir = direction === 'out' ? DIR_OUT : DIR_IN;
-    // Unlink first (traffic stops using it), then the SA, then the key.
-    const first = rest[0]
-      ? `update ${this.pinDir} dp_sel ${sa.selector} ${hex(encodeSelVal(id, dir, dir === DIR_OUT ? rest[0].spi : 0))}`
-      : `delete ${this.pinDir} dp_sel ${sa.selector}`;
-    const replies = await runHelper([first, `delete ${this.pinDir} dp_sa ${hex(encodeSaKey(sa.spi, dir))}`, `ctx ${this.pinDir} ${sa.slot} -`], this.h);
+    // Unlink first (traffic stops using it), then the SA, then the key. Removing the outbound SA in
+    // use leaves the flow without one (dropped) until a newer one is installed: an older one does
+    // not take over again, as its sequence numbers cannot resume exactly.
+    const lines: string[] = [];
+    if (rest.length === 0) lines.push(`delete ${this.pinDir} dp_sel ${sa.selector}`);
+    else if (sa.inUse && dir === DIR_OUT) lines.push(`update ${this.pinDir} dp_sel ${sa.selector} ${hex(encodeSelVal(id, dir))}`);
+    lines.push(`delete ${this.pinDir} dp_sa ${hex(encodeSaKey(sa.spi, dir))}`, `ctx ${this.pinDir} ${sa.slot} -`);
+    const replies = await runHelper(lines, this.h);
     const failed = replies.find((r) => !r.ok && !(r.op === 'delete' && r.errno === 2));
     if (failed) throw new DataplaneError('dataplane.kernel', `removing the SA: ${failed.error}`, { errno: failed.errno });
   }

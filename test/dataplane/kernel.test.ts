@@ -6,7 +6,7 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SA_KEY_SIZE, SA_SIZE, SEL_SIZE, SEL_VAL_SIZE, encodeSelVal, encodeSelector } from '../../src/dataplane/abi.js';
+import { SA_KEY_SIZE, SA_SIZE, SEL_SEQ_OFFSET, SEL_SIZE, SEL_VAL_SIZE, encodeSelVal, encodeSelector } from '../../src/dataplane/abi.js';
 import { Dataplane } from '../../src/dataplane/dataplane.js';
 import { espHeader, espOpen, espSeal } from '../../src/dataplane/esp.js';
 import { runHelper } from '../../src/dataplane/helper.js';
@@ -326,11 +326,13 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
       const sa = edgeInstalls(flow, 0, freshKeys(0x3900), freshKeys(0x3901)).a[0]!;
       await a.install(sa);
       try {
-        const key = `${Buffer.from([0x00, 0x39, 0, 0]).toString('hex')}00000000`;
-        const [cur] = await runHelper([`lookup ${a.pinDir} dp_sa ${key}`]);
+        // The outbound counter lives in the selector entry (sealing takes one lookup).
+        const mine = (await a.installed()).find((x) => x.spi === sa.spi && x.direction === 'out')!;
+        expect(mine.inUse).toBe(true);
+        const [cur] = await runHelper([`lookup ${a.pinDir} dp_sel ${mine.selector}`]);
         const v = Buffer.from(cur!.value as string, 'hex');
-        v.writeBigUInt64LE(0xfffffffen, 24);
-        expect((await runHelper([`update ${a.pinDir} dp_sa ${key} ${v.toString('hex')}`]))[0]!.ok).toBe(true);
+        v.writeBigUInt64LE(0xfffffffen, SEL_SEQ_OFFSET);
+        expect((await runHelper([`update ${a.pinDir} dp_sel ${mine.selector} ${v.toString('hex')}`]))[0]!.ok).toBe(true);
         const frame = buildPacket({ src: A, dst: B, protocol: 'udp', sport: 40020, dport: 9200, payload: payload(20) });
         const [last] = await a.testRun('dp_egress', [frame]);
         expect(last!.retval).toBe(TC_ACT_OK);
@@ -429,7 +431,7 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
         const lines: string[] = [];
         for (let i = 0; i < 1024; i++) {
           const sel = encodeSelector({ saddr: '10.99.0.1', daddr: '10.99.0.2', proto: 17, portKind: 0, port: i + 1 });
-          lines.push(`update ${c.pinDir} dp_sel ${sel.toString('hex')} ${encodeSelVal(1, 0, 0).toString('hex')}`);
+          lines.push(`update ${c.pinDir} dp_sel ${sel.toString('hex')} ${encodeSelVal(1, 0).toString('hex')}`);
         }
         expect((await runHelper(lines)).every((r) => r.ok)).toBe(true);
         const sa = edgeInstalls(flow, 0, freshKeys(0x9000), freshKeys(0x9001)).a[0]!;
