@@ -1,0 +1,218 @@
+/**
+ * The lock-free anti-replay window, the SA guard of the crypto slots and the outbound SA in the
+ * selector entry, in the real kernel (BPF_PROG_TEST_RUN): the window against a reference model of
+ * RFC 4303's, two CPUs racing the same packets, a slot that changed hands, and a superseded
+ * outbound SA that must never seal again.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Dataplane } from '../../src/dataplane/dataplane.js';
+import { espHeader, espSeal } from '../../src/dataplane/esp.js';
+import { defaultHelper, runHelper } from '../../src/dataplane/helper.js';
+import { buildPacket } from '../../src/dataplane/packet.js';
+import { announceSkip, kernelSkipReason } from '../util/env.js';
+import { A, B, TC_ACT_OK, TC_ACT_SHOT, delta, edgeInstalls, freshKeys, loadPair, udpFlow, type DirKeys } from './fixture.js';
+
+const reason = kernelSkipReason();
+announceSkip('dataplane window (BPF_PROG_TEST_RUN)', reason);
+
+/** RFC 4303 section 3.4.3 and appendix A2: a 64-packet window, as a plain reference. */
+class ReferenceWindow {
+  private top = 0;
+  private seen = new Set<number>();
+  offer(seq: number): 'ok' | 'replay' | 'out_of_window' {
+    if (seq === 0 || seq + 64 <= this.top) return 'out_of_window';
+    if (this.seen.has(seq)) return 'replay';
+    this.seen.add(seq);
+    if (seq > this.top) this.top = seq;
+    return 'ok';
+  }
+}
+
+/** An afdp process kept open, so two can be started first and then given work at the same moment. */
+async function racer(): Promise<{ ready: Promise<void>; run: (lines: string[]) => Promise<{ retval: number }[]> }> {
+  const child = spawn(defaultHelper, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const replies: { retval: number }[] = [];
+  let buf = '';
+  let want = 1;
+  let wake: () => void = () => undefined;
+  child.stdout.on('data', (d: Buffer) => {
+    buf += d.toString('utf8');
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      replies.push(JSON.parse(buf.slice(0, i)) as { retval: number });
+      buf = buf.slice(i + 1);
+    }
+    if (replies.length >= want) wake();
+  });
+  const until = (k: number) =>
+    new Promise<void>((resolve) => {
+      want = k;
+      wake = resolve;
+      if (replies.length >= k) resolve();
+    });
+  child.stdin.write('dump /nonexistent dp_sel\n'); // any answer means it is up and reading
+  const ready = until(1);
+  return {
+    ready,
+    run: async (lines) => {
+      child.stdin.end(lines.map((l) => `${l}\n`).join(''));
+      await until(1 + lines.length);
+      return replies.slice(1);
+    },
+  };
+}
+
+describe.skipIf(reason !== undefined)('anti-replay window and SA guards in the kernel', () => {
+  let a: Dataplane;
+  let b: Dataplane;
+  let port = 9300;
+
+  beforeAll(async () => {
+    ({ a, b } = await loadPair('window'));
+  });
+
+  afterAll(async () => {
+    await a?.unload();
+    await b?.unload();
+  });
+
+  /** A fresh edge with B's inbound SA installed; packets for it sealed by OpenSSL at any seq. */
+  async function freshInbound(bytes = 24): Promise<{ flow: typeof udpFlow; keys: DirKeys; packet: (seq: number) => Buffer }> {
+    const flow = { ...udpFlow, edge: `a->b/window-${port}`, dstPort: port++ };
+    const keys = freshKeys(0x50000 + port);
+    const sa = edgeInstalls(flow, 0, keys, freshKeys(0x60000 + port)).b[0]!;
+    await b.install(sa);
+    const frame = buildPacket({ src: A, dst: B, protocol: 'udp', sport: 41000, dport: flow.dstPort, payload: randomBytes(bytes) });
+    return { flow, keys, packet: (seq: number) => espSeal(frame, keys, seq) };
+  }
+
+  it('property: accepts and drops exactly as RFC 4303 window of 64, across block boundaries and jumps', async () => {
+    // Sequences that revisit, go back a little, cross the 32-number blocks and jump far ahead.
+    const step = fc.oneof(
+      { weight: 5, arbitrary: fc.integer({ min: 1, max: 3 }) },
+      { weight: 3, arbitrary: fc.integer({ min: -70, max: 0 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 30, max: 140 }) },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 200 }), fc.array(step, { minLength: 20, maxLength: 80 }), async (start, steps) => {
+        const e = await freshInbound();
+        try {
+          const seqs: number[] = [];
+          let s = start;
+          for (const d of steps) {
+            s = Math.max(1, s + d);
+            seqs.push(s);
+          }
+          const ref = new ReferenceWindow();
+          const want = seqs.map((q) => ref.offer(q));
+          const before = await b.counters();
+          const got = await b.testRun('dp_ingress', seqs.map((q) => e.packet(q)));
+          got.forEach((r, i) => expect(r.retval, `seq ${seqs[i]} (#${i}) should be ${want[i]}`).toBe(want[i] === 'ok' ? TC_ACT_OK : TC_ACT_SHOT));
+          const count = (v: string) => want.filter((w) => w === v).length;
+          const expected: Record<string, number> = { 'in.opened': count('ok'), 'in.replay': count('replay'), 'in.out_of_window': count('out_of_window') };
+          for (const k of Object.keys(expected)) if (expected[k] === 0) delete expected[k];
+          expect(delta(before, await b.counters())).toEqual(expected);
+        } finally {
+          await b.removeEdge(e.flow.edge);
+        }
+      }),
+      { numRuns: 25, seed: 4303 },
+    );
+  });
+
+  it('two CPUs racing the same packets deliver each exactly once (compare-and-swap, no lock)', async () => {
+    const e = await freshInbound(1300);
+    try {
+      const n = 1000;
+      const lines = Array.from({ length: n }, (_, i) => `run ${b.pinDir} dp_ingress 1 ${e.packet(i + 1).toString('hex')}`);
+      // Two helper processes, both ready, get the same packets at the same moment: with large
+      // packets (tens of microseconds each) they stay within a packet or two of each other, so they
+      // often check, decrypt and commit the same sequence number at the same time.
+      const [x, y] = await Promise.all([racer(), racer()]);
+      await Promise.all([x.ready, y.ready]);
+      const [rx, ry] = await Promise.all([x.run(lines), y.run(lines)]);
+      const delivered = lines.map((_, i) => Number(rx[i]!.retval === TC_ACT_OK) + Number(ry[i]!.retval === TC_ACT_OK));
+      // Each side goes in order, so whichever meets a sequence number first delivers it: never both,
+      // never neither.
+      expect(delivered.filter((d) => d !== 1)).toEqual([]);
+      // Both sides delivered some: the packets did race (else this test would show nothing).
+      expect(rx.filter((r) => r.retval === TC_ACT_OK).length).toBeGreaterThan(0);
+      expect(ry.filter((r) => r.retval === TC_ACT_OK).length).toBeGreaterThan(0);
+    } finally {
+      await b.removeEdge(e.flow.edge);
+    }
+  });
+
+  it('a crypto slot that changed hands is never used for the SA that named it (no_key)', async () => {
+    const flow = { ...udpFlow, edge: 'a->b/slot-guard', dstPort: 9290 };
+    const i2r = freshKeys(0x7101);
+    for (const sa of edgeInstalls(flow, 0, i2r, freshKeys(0x7102)).a) await a.install(sa);
+    try {
+      const out = (await a.installed()).find((s) => s.spi === i2r.spi)!;
+      const frame = buildPacket({ src: A, dst: B, protocol: 'udp', sport: 41001, dport: flow.dstPort, payload: randomBytes(40) });
+      expect((await a.testRun('dp_egress', [frame]))[0]!.retval).toBe(TC_ACT_OK);
+      // The slot gets another SA's key while the selector still names it (a race, forced here).
+      expect((await runHelper([`ctx ${a.pinDir} ${out.slot} ${randomBytes(16).toString('hex')} ${0x7999}`]))[0]!.ok).toBe(true);
+      const before = await a.counters();
+      expect((await a.testRun('dp_egress', [frame]))[0]!.retval).toBe(TC_ACT_SHOT);
+      expect(delta(before, await a.counters())).toEqual({ 'out.no_key': 1 });
+    } finally {
+      await a.removeEdge(flow.edge);
+    }
+  });
+
+  it('a superseded outbound SA never seals again; removing the one in use drops the flow until a newer one', async () => {
+    const flow = { ...udpFlow, edge: 'a->b/supersede', dstPort: 9291 };
+    const e0 = freshKeys(0x7201);
+    const e1 = freshKeys(0x7202);
+    const frame = buildPacket({ src: A, dst: B, protocol: 'udp', sport: 41002, dport: flow.dstPort, payload: randomBytes(40) });
+    await a.install(edgeInstalls(flow, 0, e0, freshKeys(0x7301)).a[0]!);
+    try {
+      const s0 = await a.testRun('dp_egress', [frame, frame]);
+      expect(s0.map((r) => espHeader(r.data))).toEqual([{ spi: e0.spi, seq: 1 }, { spi: e0.spi, seq: 2 }]);
+      await a.install(edgeInstalls(flow, 1, e1, freshKeys(0x7302)).a[0]!);
+      const sas = await a.installed();
+      expect(sas.find((s) => s.spi === e0.spi)).toMatchObject({ inUse: false, seq: 0n });
+      expect(sas.find((s) => s.spi === e1.spi)).toMatchObject({ inUse: true, seq: 0n });
+      const [s1] = await a.testRun('dp_egress', [frame]);
+      expect(espHeader(s1!.data)).toEqual({ spi: e1.spi, seq: 1 });
+      expect((await a.installed()).find((s) => s.spi === e1.spi)?.seq).toBe(1n);
+      await a.remove(flow.edge, 'out', 1);
+      const before = await a.counters();
+      expect((await a.testRun('dp_egress', [frame]))[0]!.retval).toBe(TC_ACT_SHOT);
+      expect(delta(before, await a.counters())).toEqual({ 'out.no_sa': 1 });
+      expect((await a.installed()).find((s) => s.spi === e0.spi)).toMatchObject({ inUse: false });
+    } finally {
+      await a.removeEdge(flow.edge);
+    }
+    expect((await a.installed()).filter((s) => [e0.spi, e1.spi].includes(s.spi))).toEqual([]);
+  });
+
+  it('keeps a wrong IPv4 header checksum wrong (incremental update), and a right one right', async () => {
+    const flow = { ...udpFlow, edge: 'a->b/csum', dstPort: 9292 };
+    const i2r = freshKeys(0x7401);
+    await a.install(edgeInstalls(flow, 0, i2r, freshKeys(0x7402)).a[0]!);
+    try {
+      const ipSum = (f: Buffer): number => {
+        let s = 0;
+        for (let o = 14; o < 34; o += 2) s += f.readUInt16BE(o);
+        while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+        return s;
+      };
+      const good = buildPacket({ src: A, dst: B, protocol: 'udp', sport: 41003, dport: flow.dstPort, payload: randomBytes(40) });
+      expect(ipSum(good)).toBe(0xffff);
+      const bad = Buffer.from(good);
+      bad.writeUInt16BE(bad.readUInt16BE(24) ^ 0x0101, 24);
+      const [g, w] = await a.testRun('dp_egress', [good, bad]);
+      expect(g!.retval).toBe(TC_ACT_OK);
+      expect(ipSum(g!.data)).toBe(0xffff);
+      expect(w!.retval).toBe(TC_ACT_OK);
+      expect(ipSum(w!.data)).not.toBe(0xffff);
+    } finally {
+      await a.removeEdge(flow.edge);
+    }
+  });
+});
