@@ -163,15 +163,45 @@ static __always_inline void ccm_blocks(struct dp_scratch *s, const struct ccm_in
 	}
 }
 
+/*
+ * 8 bytes at any byte offset of the MAC buffer, as little-endian words: two aligned 8-byte
+ * accesses and shifts. Through a __u8 pointer clang emits one access per byte (about 25
+ * instructions per word instead of 8).
+ */
+static __always_inline int mac_get(struct dp_scratch *s, __u32 off, __u64 *v)
+{
+	__u32 q = off / 8, sh = (off & 7) * 8;
+
+	barrier_var(q);
+	if (q > DP_BUF / 8 - 2)
+		return -1;
+	*v = sh ? (s->mac64[q] >> sh) | (s->mac64[q + 1] << (64 - sh)) : s->mac64[q];
+	return 0;
+}
+
+static __always_inline int mac_put(struct dp_scratch *s, __u32 off, __u64 v)
+{
+	__u32 q = off / 8, sh = (off & 7) * 8;
+	__u64 keep;
+
+	barrier_var(q);
+	if (q > DP_BUF / 8 - 2)
+		return -1;
+	if (!sh) {
+		s->mac64[q] = v;
+		return 0;
+	}
+	keep = (1ULL << sh) - 1; /* the bytes below off in word q */
+	s->mac64[q] = (s->mac64[q] & keep) | (v << sh);
+	s->mac64[q + 1] = (s->mac64[q + 1] & ~keep) | (v >> (64 - sh));
+	return 0;
+}
+
 /* Zeroes the bytes after the payload up to the next block boundary (CBC-MAC padding). */
 static __always_inline void ccm_zero_tail(struct dp_scratch *s, __u32 len)
 {
-	__u32 off = 32 + len;
-
-	barrier_var(off); /* the compiler may drop this check as implied; the verifier cannot */
-	if (off > DP_BUF - 16)
-		return;
-	__builtin_memset(&s->mac[off], 0, 16);
+	if (mac_put(s, 32 + len, 0) == 0)
+		mac_put(s, 32 + len + 8, 0);
 }
 
 /*
@@ -265,8 +295,9 @@ static __always_inline int ccm(struct dp_scratch *s, struct dp_ctx_slot *cs, con
 	barrier_var(i);
 	if (i > DP_BUF - 16)
 		return -3;
-	__builtin_memcpy(&s->mac[i], &t0, 8); /* i = 32 + len need not be 8-aligned */
-	__builtin_memcpy(&s->mac[i + 8], &t1, 8);
+	/* i = 32 + len need not be 8-aligned */
+	if (mac_put(s, i, t0) || mac_put(s, i + 8, t1))
+		return -3;
 	return 0;
 }
 
@@ -313,8 +344,15 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *k, __u32 dir
 
 	/* Direct packet access when the headers are linear (the common case), a copy otherwise. */
 	if (data + L4_OFF + 4 <= end) {
-		__builtin_memcpy(&k->ip, data + IP_OFF, sizeof(k->ip));
-		__builtin_memcpy(ports, data + L4_OFF, sizeof(ports));
+		/* Typed pointers: word loads (x86 and arm64 take them unaligned), not one load per byte. */
+		const struct iphdr *iph = data + IP_OFF;
+		const __u32 *pw = data + L4_OFF;
+		__u32 w;
+
+		k->ip = *iph;
+		w = *pw;
+		ports[0] = w & 0xffff;
+		ports[1] = w >> 16;
 	} else if (bpf_skb_load_bytes(skb, IP_OFF, &k->ip, sizeof(k->ip))) {
 		*act = verdict(dir, DP_V_MALFORMED, TC_ACT_SHOT);
 		return 1;
@@ -406,10 +444,23 @@ static __always_inline int store_fast(struct __sk_buff *skb, const __u8 *src, __
 
 	if (n > DP_FAST_STORE || n < 8 || (n & 3))
 		return -1;
-	for (i = 0; i < DP_FAST_STORE / 8; i++) {
-		o = i * 8;
-		if (o + 8 > n)
+	/* 16 bytes per iteration: one packet bound check and one loop test per two words. */
+	for (i = 0; i < DP_FAST_STORE / 16; i++) {
+		o = i * 16;
+		if (o + 16 > n)
 			break;
+		barrier_var(o);
+		if (o > DP_FAST_STORE - 16)
+			return -1;
+		p = data + IP_OFF + o;
+		if ((void *)(p + 16) > end)
+			return -1;
+		*(__u64 *)p = *(const __u64 *)(src + o);
+		*(__u64 *)(p + 8) = *(const __u64 *)(src + o + 8);
+	}
+	/* The last n % 16 (0, 4, 8 or 12) bytes. */
+	if (n & 8) {
+		o = (n & ~15U);
 		barrier_var(o);
 		if (o > DP_FAST_STORE - 8)
 			return -1;
@@ -792,9 +843,14 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 
-	if (data + L4_OFF + sizeof(hdr) <= end)
-		__builtin_memcpy(hdr, data + L4_OFF, sizeof(hdr));
-	else if (bpf_skb_load_bytes(skb, L4_OFF, hdr, sizeof(hdr)))
+	if (data + L4_OFF + sizeof(hdr) <= end) {
+		const __u32 *hp = data + L4_OFF; /* word loads, as in parse() */
+
+		hdr[0] = hp[0];
+		hdr[1] = hp[1];
+		hdr[2] = hp[2];
+		hdr[3] = hp[3];
+	} else if (bpf_skb_load_bytes(skb, L4_OFF, hdr, sizeof(hdr)))
 		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
 	sk.spi = bpf_ntohl(hdr[0]);
 	seq = bpf_ntohl(hdr[1]);
@@ -827,8 +883,8 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 	barrier_var(i);
 	if (i > DP_BUF - 16)
 		return verdict(DP_DIR_IN, DP_V_TOO_BIG, TC_ACT_SHOT);
-	__builtin_memcpy(&d0, &s->mac[i], 8);
-	__builtin_memcpy(&d1, &s->mac[i + 8], 8);
+	if (mac_get(s, i, &d0) || mac_get(s, i + 8, &d1))
+		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
 
 	esp_blocks(&p, sa->salt, hdr[0], hdr[1], iv, plen);
 	if (ccm(s, cs, &p, plen, 1))
