@@ -15,8 +15,9 @@
  *   insert PINDIR MAP KEY VAL   map update that fails if the key exists (BPF_NOEXIST)
  *   delete PINDIR MAP KEY       map delete
  *   lookup PINDIR MAP KEY       map lookup (per-CPU maps: all CPUs' values concatenated)
- *   ctx PINDIR SLOT KEY|- [SPI] create (or with -, clear) a slot's ecb(aes)/cbc(aes) contexts
- *                              (optional SPI: the SA the key belongs to, checked by packets)
+ *   ctx PINDIR SLOT KEY|- [SPI DIR SALT SEL SEQ]
+ *                               create (or with -, clear) a slot's ecb(aes)/cbc(aes) contexts,
+ *                               with the SA they belong to (checked by packets; struct dp_ctx_req)
  *   run PINDIR PROG REPEAT DATA BPF_PROG_TEST_RUN; answers retval, duration (ns) and data out
  *   dump PINDIR MAP             every key and value of a (non per-CPU) map
  *   inject IFNAME FRAME         send a raw Ethernet frame on IFNAME past the qdisc and tc egress, as
@@ -112,7 +113,7 @@ static int get_fd(const char *dir, const char *kind, const char *name)
 static void unpin_all(const char *dir)
 {
 	char p[512];
-	const char *maps[] = { "dp_sel", "dp_sa", "dp_ctx", "dp_cfg", "dp_counters", "dp_scratch" };
+	const char *maps[] = { "dp_sel", "dp_sel_fast", "dp_sa", "dp_ctx", "dp_cfg", "dp_counters", "dp_scratch" };
 
 	for (size_t i = 0; i < NPROGS; i++)
 		if (!obj_path(p, sizeof(p), dir, "prog", PROGS[i]))
@@ -342,7 +343,7 @@ static void op_inject(const char *ifname, const char *fhex)
 	fflush(stdout);
 }
 
-static void op_ctx(const char *dir, const char *slot, const char *khex, const char *spi)
+static void op_ctx(const char *dir, const char *slot, const char *khex, char **sa)
 {
 	struct dp_ctx_req req = {};
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
@@ -350,7 +351,17 @@ static void op_ctx(const char *dir, const char *slot, const char *khex, const ch
 	int fd, err;
 
 	req.slot = strtoul(slot, NULL, 10);
-	req.spi = spi ? strtoul(spi, NULL, 10) : 0;
+	if (sa) {
+		/* SPI DIR SALT SEL SEQ: the SA the key belongs to (see struct dp_ctx_req). */
+		size_t n1 = 0, n2 = 0;
+
+		req.spi = strtoul(sa[0], NULL, 10);
+		req.dir = strtoul(sa[1], NULL, 10);
+		if (unhex(sa[2], req.salt, 3, &n1) || n1 != 3 || unhex(sa[3], (unsigned char *)&req.sel, sizeof(req.sel), &n2) ||
+		    n2 != sizeof(req.sel))
+			return fail("ctx sa", -EINVAL);
+		req.seq = strtoull(sa[4], NULL, 10);
+	}
 	if (strcmp(khex, "-")) {
 		if (unhex(khex, req.key, sizeof(req.key), &kn) || (kn != 16 && kn != 24 && kn != 32))
 			return fail("ctx key", -EINVAL);
@@ -490,11 +501,11 @@ int main(void)
 	if (!getenv("AFDP_VERBOSE"))
 		libbpf_set_print(NULL);
 	while (fgets(line, sizeof(line), stdin)) {
-		char *tok[8] = {};
+		char *tok[10] = {};
 		int n = 0;
 		char *save = NULL;
 
-		for (char *t = strtok_r(line, " \t\r\n", &save); t && n < 8; t = strtok_r(NULL, " \t\r\n", &save))
+		for (char *t = strtok_r(line, " \t\r\n", &save); t && n < 10; t = strtok_r(NULL, " \t\r\n", &save))
 			tok[n++] = t;
 		if (n == 0)
 			continue;
@@ -524,11 +535,11 @@ int main(void)
 			NEED(4);
 			op_map(tok[0], tok[1], tok[2], tok[3], NULL);
 		} else if (!strcmp(tok[0], "ctx")) {
-			if (n != 4 && n != 5) {
+			if (n != 4 && n != 9) {
 				fail(tok[0], EINVAL);
 				continue;
 			}
-			op_ctx(tok[1], tok[2], tok[3], n == 5 ? tok[4] : NULL);
+			op_ctx(tok[1], tok[2], tok[3], n == 9 ? &tok[4] : NULL);
 		} else if (!strcmp(tok[0], "run")) {
 			NEED(5);
 			op_run(tok[1], tok[2], tok[3], tok[4]);

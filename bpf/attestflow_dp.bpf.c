@@ -41,8 +41,11 @@ extern int bpf_crypto_encrypt(struct bpf_crypto_ctx *ctx, const struct bpf_dynpt
 #define L4_OFF (ETH_HLEN + 20)
 
 struct dp_ctx_slot {
-	__u32 spi; /* the SA whose key this is (0: none); see key_is() */
-	__u32 pad;
+	__u32 spi; /* the SA whose key this is (0: none); see slot_begin() */
+	__u8 salt[3];
+	__u8 dir;           /* DP_DIR_OUT or DP_DIR_IN */
+	__u64 seq;          /* outbound: last sequence number sealed with this key */
+	struct dp_sel sel;  /* outbound: the only flow this key seals (zero for inbound SAs) */
 	struct bpf_crypto_ctx __kptr *ecb;
 	struct bpf_crypto_ctx __kptr *cbc;
 };
@@ -98,6 +101,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct dp_cfg);
 } dp_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DP_SEL_FAST);
+	__type(key, __u32);
+	__type(value, __u32);
+} dp_sel_fast SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -398,6 +408,64 @@ static __always_inline struct dp_sel_val *sel_lookup(const struct pkt *k)
 	return bpf_map_lookup_elem(&dp_sel, &sel);
 }
 
+/* The selector index hash (dp_abi.h); src/dataplane/abi.ts selFastIndex() is the same. */
+static __always_inline __u32 sel_fast_index(const struct dp_sel *sel)
+{
+	__u32 h = sel->saddr ^ sel->daddr ^ (sel->proto | ((__u32)sel->port_kind << 8) | ((__u32)sel->port << 16));
+
+	return (h * 0x9e3779b1U) >> (32 - DP_SEL_FAST_BITS);
+}
+
+/*
+ * A crypto slot is reached through a selector, an SA or the selector index, so a packet can meet a
+ * slot that is being cleared or given to another SA. dp_ctx_set clears the slot's SPI before it
+ * touches anything else and sets it last; a packet reads the SPI before it reads anything of the
+ * slot (slot_begin) and again after it used the key (slot_end), and goes on only if both are the
+ * SPI it expects. So a packet only ever uses the key, salt, selector and counter of one SA.
+ * x86 keeps loads in order, so plain loads do; elsewhere an atomic gives the full barrier.
+ */
+static __always_inline __u32 slot_spi(struct dp_ctx_slot *cs)
+{
+	__u32 spi;
+
+#if defined(__TARGET_ARCH_x86)
+	spi = READ_ONCE(cs->spi);
+#else
+	spi = __sync_fetch_and_add(&cs->spi, 0);
+#endif
+	compiler_barrier();
+	return spi;
+}
+#define slot_begin slot_spi
+static __always_inline int slot_end(struct dp_ctx_slot *cs, __u32 spi)
+{
+	compiler_barrier();
+	return slot_spi(cs) == spi;
+}
+
+/*
+ * The slot of the outbound SA in use for sel, through the selector index, or NULL (then dp_sel
+ * decides). The slot must hold an outbound key bound to exactly this selector: see dp_sel_fast.
+ */
+static __always_inline struct dp_ctx_slot *sel_fast(const struct dp_sel *sel, __u32 *spi)
+{
+	__u32 idx = sel_fast_index(sel), slot, *e;
+	struct dp_ctx_slot *cs;
+
+	e = bpf_map_lookup_elem(&dp_sel_fast, &idx);
+	if (!e || !*e)
+		return NULL;
+	slot = *e - 1;
+	cs = bpf_map_lookup_elem(&dp_ctx, &slot);
+	if (!cs)
+		return NULL;
+	*spi = slot_begin(cs);
+	if (!*spi || cs->dir != DP_DIR_OUT || cs->sel.saddr != sel->saddr || cs->sel.daddr != sel->daddr ||
+	    cs->sel.proto != sel->proto || cs->sel.port_kind != sel->port_kind || cs->sel.port != sel->port)
+		return NULL;
+	return cs;
+}
+
 static __always_inline int is_ctrl(const struct pkt *k)
 {
 	__u32 zero = 0;
@@ -480,20 +548,6 @@ static __always_inline int store_fast(struct __sk_buff *skb, const __u8 *src, __
 		*(__u32 *)p = *(const __u32 *)(src + o);
 	}
 	return 0;
-}
-
-/*
- * A crypto slot is found through a selector or an SA that names it, so a packet could meet a slot
- * that was cleared or given to another SA meanwhile. The slot records its SA's SPI (set after the
- * key, cleared before it, by dp_ctx_set): checked before the key is read and again after it was
- * used, a packet only ever uses the key of the SA it was meant for.
- */
-static __always_inline int key_is(struct dp_ctx_slot *cs, __u32 spi)
-{
-	int ok = READ_ONCE(cs->spi) == spi;
-
-	compiler_barrier();
-	return ok;
 }
 
 /* ---------------------------------------------------------------- egress: seal */
@@ -625,12 +679,12 @@ static __always_inline __s64 load_sum_fast(struct __sk_buff *skb, struct dp_scra
 	return sum;
 }
 
-static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, struct dp_sel_val *v)
+/* Seals with the key in slot cs, found valid for spi by slot_begin(). */
+static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, struct dp_ctx_slot *cs, __u32 spi)
 {
 	struct ccm_init p;
-	struct dp_ctx_slot *cs;
 	struct dp_scratch *s;
-	__u32 zero = 0, len, pad, plen, spi_be, seq_be, i, slot, spi = v->out_spi;
+	__u32 zero = 0, len, pad, plen, spi_be, seq_be, i;
 	__u64 seq, iv;
 	__s64 fsum;
 	__u8 nh = k->ip.protocol;
@@ -642,13 +696,11 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, struct dp_
 	plen = len + pad + 2;
 	if (len == 0 || plen > DP_MAX_PT)
 		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
-	slot = v->out_slot;
-	cs = bpf_map_lookup_elem(&dp_ctx, &slot);
 	s = bpf_map_lookup_elem(&dp_scratch, &zero);
-	if (!cs || !s || !key_is(cs, spi))
+	if (!s)
 		return verdict(DP_DIR_OUT, DP_V_NO_KEY, TC_ACT_SHOT);
 
-	seq = __sync_fetch_and_add(&v->seq, 1) + 1;
+	seq = __sync_fetch_and_add(&cs->seq, 1) + 1; /* the key's own counter: never repeats under it */
 	if (seq > 0xffffffffULL) /* 32-bit sequence numbers must never wrap: rekey first */
 		return verdict(DP_DIR_OUT, DP_V_SEQ_EXHAUSTED, TC_ACT_SHOT);
 
@@ -681,10 +733,10 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, struct dp_
 	spi_be = bpf_htonl(spi);
 	seq_be = bpf_htonl((__u32)seq);
 	iv = bpf_cpu_to_be64(seq); /* the explicit IV is the 64-bit counter: unique per key */
-	esp_blocks(&p, v->salt, spi_be, seq_be, iv, plen);
+	esp_blocks(&p, cs->salt, spi_be, seq_be, iv, plen);
 	if (ccm(s, cs, &p, plen, 0))
 		return verdict(DP_DIR_OUT, DP_V_CRYPTO_ERR, TC_ACT_SHOT);
-	if (!key_is(cs, spi))
+	if (!slot_end(cs, spi))
 		return verdict(DP_DIR_OUT, DP_V_NO_KEY, TC_ACT_SHOT);
 
 	/* B0 and B1 are spent: IPv4 and ESP headers go right before the ciphertext. */
@@ -713,20 +765,41 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, struct dp_
 SEC("tc")
 int dp_egress(struct __sk_buff *skb)
 {
+	struct dp_ctx_slot *cs;
 	struct dp_sel_val *v;
+	struct dp_sel sel = {};
 	struct pkt k;
+	__u32 spi = 0, slot;
 	int act;
 
 	if (parse(skb, &k, DP_DIR_OUT, &act))
 		return act;
 	if (is_ctrl(&k))
 		return verdict(DP_DIR_OUT, DP_V_PASS_CTRL, TC_ACT_OK);
+	/* The selector index first (no hash lookup), then the selector table, which decides. */
+	sel.saddr = k.ip.saddr;
+	sel.daddr = k.ip.daddr;
+	sel.proto = k.ip.protocol;
+	sel.port_kind = DP_PORT_DST;
+	sel.port = k.dport;
+	cs = sel_fast(&sel, &spi);
+	if (!cs) {
+		sel.port_kind = DP_PORT_SRC;
+		sel.port = k.sport;
+		cs = sel_fast(&sel, &spi);
+	}
+	if (cs)
+		return seal(skb, &k, cs, spi);
 	v = sel_lookup(&k);
 	if (!v || v->dir != DP_DIR_OUT)
 		return verdict(DP_DIR_OUT, DP_V_DENY, TC_ACT_SHOT);
 	if (!v->out_spi)
 		return verdict(DP_DIR_OUT, DP_V_NO_SA, TC_ACT_SHOT);
-	return seal(skb, &k, v);
+	slot = v->out_slot;
+	cs = bpf_map_lookup_elem(&dp_ctx, &slot);
+	if (!cs || slot_begin(cs) != v->out_spi || cs->dir != DP_DIR_OUT)
+		return verdict(DP_DIR_OUT, DP_V_NO_KEY, TC_ACT_SHOT);
+	return seal(skb, &k, cs, v->out_spi);
 }
 
 /* ---------------------------------------------------------------- ingress: open */
@@ -874,7 +947,7 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 	slot = sa->slot;
 	cs = bpf_map_lookup_elem(&dp_ctx, &slot);
 	s = bpf_map_lookup_elem(&dp_scratch, &zero);
-	if (!cs || !s || !key_is(cs, sk.spi))
+	if (!cs || !s || slot_begin(cs) != sk.spi)
 		return verdict(DP_DIR_IN, DP_V_NO_KEY, TC_ACT_SHOT);
 	/* Ciphertext and ICV in one copy; the ICV goes to the stack before ccm() reuses the bytes. */
 	if (load_fast(skb, s, plen + DP_ICV) && bpf_skb_load_bytes(skb, L4_OFF + DP_ESP_HDR, &s->mac[32], plen + DP_ICV))
@@ -889,7 +962,7 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 	esp_blocks(&p, sa->salt, hdr[0], hdr[1], iv, plen);
 	if (ccm(s, cs, &p, plen, 1))
 		return verdict(DP_DIR_IN, DP_V_CRYPTO_ERR, TC_ACT_SHOT);
-	if (!key_is(cs, sk.spi))
+	if (!slot_end(cs, sk.spi))
 		return verdict(DP_DIR_IN, DP_V_NO_KEY, TC_ACT_SHOT);
 	if (((d0 ^ s->tag[0]) | (d1 ^ s->tag[1])) != 0)
 		return verdict(DP_DIR_IN, DP_V_AUTH_FAIL, TC_ACT_SHOT);
@@ -994,16 +1067,26 @@ int dp_ctx_set(struct dp_ctx_req *req)
 		}
 	}
 	/* Swap both in (or out, when clearing) and release whatever was there: no key stays behind.
-	 * The slot's SPI is cleared before and set after (key_is()); the exchanges are full barriers. */
-	WRITE_ONCE(cs->spi, 0);
+	 * The SPI is cleared first and set last (slot_begin()); the exchanges are full barriers. */
+	__sync_lock_test_and_set(&cs->spi, 0);
 	old = bpf_kptr_xchg(&cs->ecb, ecb);
 	if (old)
 		bpf_crypto_ctx_release(old);
 	old = bpf_kptr_xchg(&cs->cbc, cbc);
 	if (old)
 		bpf_crypto_ctx_release(old);
-	if (req->op == 1)
-		WRITE_ONCE(cs->spi, req->spi);
+	if (req->op == 1) {
+		cs->salt[0] = req->salt[0];
+		cs->salt[1] = req->salt[1];
+		cs->salt[2] = req->salt[2];
+		cs->dir = req->dir;
+		cs->sel = req->sel;
+		cs->seq = req->seq;
+		__sync_lock_test_and_set(&cs->spi, req->spi);
+	} else {
+		__builtin_memset(&cs->sel, 0, sizeof(cs->sel));
+		cs->seq = 0;
+	}
 	req->err = 0;
 	return 0;
 }

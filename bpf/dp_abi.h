@@ -34,22 +34,25 @@ struct dp_sel {
 };
 
 /*
- * What a selector means: a policy edge, expected as ESP (in) or sealed (out). An outbound selector
- * also carries the state of the outbound SA in use, so sealing takes one hash lookup: its SPI, key
- * slot, salt and sequence counter. The counter lives only here: a superseded outbound SA is never
- * used again (its sequence numbers would have to resume exactly, or a nonce would repeat), so
- * user space writes a selector only when a newer outbound SA takes over, and never rewrites the
- * counter of an SA in use.
+ * What a selector means: a policy edge, expected as ESP (in) or sealed (out) with the outbound SA
+ * out_spi, whose key (and sequence counter) is in crypto slot out_slot.
  */
 struct dp_sel_val {
 	__u32 edge_id;
 	__u32 dir;
-	__u32 out_spi;  /* 0: no outbound SA in use (traffic is dropped, never sent in clear) */
-	__u32 out_slot; /* crypto context slot of out_spi's key */
-	__u8 salt[4];   /* 3 bytes used (RFC 4309 section 4) */
-	__u32 pad;
-	__u64 seq;      /* last sequence number sealed with out_spi */
+	__u32 out_spi;  /* 0: no outbound SA installed yet (traffic is dropped, never sent in clear) */
+	__u32 out_slot; /* crypto slot of out_spi's key */
 };
+
+/*
+ * The selector index: sealing finds an outbound SA's slot without a hash lookup. Entry
+ * dp_sel_hash(sel) % DP_SEL_FAST holds slot + 1 (0: empty) of the SA in use for sel. An entry is
+ * only a hint: the slot itself records its SPI and selector (set by dp_ctx_set), and a packet uses
+ * it only if both match, so a stale or torn entry can never send a flow under another flow's key;
+ * it falls back to dp_sel. src/dataplane/abi.ts computes the same hash.
+ */
+#define DP_SEL_FAST 1024
+#define DP_SEL_FAST_BITS 10
 
 struct dp_sa_key {
 	__u32 spi;
@@ -66,7 +69,7 @@ struct dp_sa {
 	__u32 slot;  /* crypto context slot in dp_ctx */
 	__u32 epoch;
 	__u8 salt[4]; /* 3 bytes used (RFC 4309 section 4) */
-	__u64 seq;    /* in: highest sequence number accepted (the window's top); out: unused (see dp_sel_val) */
+	__u64 seq;    /* in: highest sequence number accepted (the window's top); out: unused (the counter is the slot's) */
 	__u64 win[DP_WIN_WORDS]; /* in: the anti-replay window */
 	struct dp_sel inner; /* in: the only inner flow this SA may deliver */
 };
@@ -77,11 +80,19 @@ struct dp_cfg {
 	__u32 bench_slot; /* crypto slot used by the raw-AES baseline program */
 };
 
-/* Argument of the SYSCALL program that creates or clears a slot's crypto contexts. */
+/*
+ * Argument of the SYSCALL program that keys a crypto slot for an SA, or clears it. The slot keeps
+ * the SA's SPI, salt and (outbound) selector and sequence counter with the key: the counter belongs
+ * to the key, so whichever selector names the slot, a sequence number is never used twice.
+ */
 struct dp_ctx_req {
 	__u32 slot;
-	__u32 op; /* 1: set key, 0: clear */
+	__u32 op;  /* 1: set key, 0: clear */
 	__u32 spi; /* the SA the key belongs to: packets check it, so a reused slot is never mistaken */
+	__u32 dir; /* DP_DIR_OUT or DP_DIR_IN: only an outbound key ever seals */
+	__u8 salt[4];
+	struct dp_sel sel; /* outbound: the flow this key seals; inbound: zero */
+	__u64 seq;         /* the counter's start (0; tests start near the end) */
 	__u8 key[32];
 	__u32 key_len;
 	__s32 err;

@@ -5,9 +5,11 @@
 import { DataplaneError } from './errors.js';
 
 export const SEL_SIZE = 16;
-export const SEL_VAL_SIZE = 32;
-/** Byte offset of the outbound sequence counter in struct dp_sel_val. */
-export const SEL_SEQ_OFFSET = 24;
+export const SEL_VAL_SIZE = 16;
+/** Entries of the selector index dp_sel_fast (DP_SEL_FAST). */
+export const SEL_FAST = 1024;
+/** Size of a crypto slot's value as user space reads it (struct dp_ctx_slot; key pointers read as 0). */
+export const CTX_SLOT_SIZE = 48;
 export const SA_KEY_SIZE = 8;
 export const SA_SIZE = 72;
 /** Words of the inbound anti-replay window (DP_WIN_WORDS). */
@@ -75,27 +77,36 @@ export function encodeSelector(s: Selector): Buffer {
   return b;
 }
 
-/** The outbound SA a selector seals with: its SPI, key slot and salt (the counter starts at 0). */
-export interface SelOut {
-  readonly spi: number;
-  readonly slot: number;
-  readonly salt: Uint8Array;
-}
-
-export function encodeSelVal(edgeId: number, dir: number, out?: SelOut): Buffer {
+export function encodeSelVal(edgeId: number, dir: number, outSpi = 0, outSlot = 0): Buffer {
   const b = Buffer.alloc(SEL_VAL_SIZE);
   b.writeUInt32LE(edgeId, 0);
   b.writeUInt32LE(dir, 4);
-  if (out) {
-    b.writeUInt32LE(out.spi, 8);
-    b.writeUInt32LE(out.slot, 12);
-    b.set(out.salt.subarray(0, 3), 16);
-  }
+  b.writeUInt32LE(outSpi, 8);
+  b.writeUInt32LE(outSlot, 12);
   return b;
 }
 
-export function decodeSelVal(b: Buffer): { edgeId: number; dir: number; outSpi: number; outSlot: number; seq: bigint } {
-  return { edgeId: b.readUInt32LE(0), dir: b.readUInt32LE(4), outSpi: b.readUInt32LE(8), outSlot: b.readUInt32LE(12), seq: b.readBigUInt64LE(SEL_SEQ_OFFSET) };
+export function decodeSelVal(b: Buffer): { edgeId: number; dir: number; outSpi: number; outSlot: number } {
+  return { edgeId: b.readUInt32LE(0), dir: b.readUInt32LE(4), outSpi: b.readUInt32LE(8), outSlot: b.readUInt32LE(12) };
+}
+
+/**
+ * The selector index entry of an encoded selector: the same hash as sel_fast_index() in the eBPF
+ * program (xor of its 32-bit words as they lie in memory, times the golden ratio, top 10 bits).
+ */
+export function selFastIndex(sel: Buffer): number {
+  const h = (sel.readUInt32LE(0) ^ sel.readUInt32LE(4) ^ (sel[8]! | (sel[9]! << 8) | (sel.readUInt16LE(10) << 16))) >>> 0;
+  return Math.imul(h, 0x9e3779b1) >>> (32 - 10);
+}
+
+/** The SA fields a crypto slot keeps with its key (the `ctx` operation of the helper). */
+export function ctxSaArgs(spi: number, dir: number, salt: Uint8Array, sel: Buffer | undefined, seq = 0n): string {
+  return `${spi} ${dir} ${Buffer.from(salt.subarray(0, 3)).toString('hex')} ${(sel ?? Buffer.alloc(SEL_SIZE)).toString('hex')} ${seq}`;
+}
+
+/** A crypto slot's SA fields as user space reads them (struct dp_ctx_slot). */
+export function decodeCtxSlot(b: Buffer): { spi: number; dir: number; seq: bigint; selector: string } {
+  return { spi: b.readUInt32LE(0), dir: b[7]!, seq: b.readBigUInt64LE(8), selector: b.subarray(16, 32).toString('hex') };
 }
 
 export function encodeSaKey(spi: number, dir: number): Buffer {

@@ -23,6 +23,8 @@ import {
   VERDICTS,
   type Selector,
   type Verdict,
+  ctxSaArgs,
+  decodeCtxSlot,
   decodeSa,
   decodeSelVal,
   encodeCfg,
@@ -31,6 +33,7 @@ import {
   encodeSelVal,
   encodeSelector,
   ipv4,
+  selFastIndex,
   u32le,
 } from './abi.js';
 import { DataplaneError } from './errors.js';
@@ -210,10 +213,12 @@ export class Dataplane {
 
   /** Every SA in the kernel. */
   async installed(): Promise<InstalledSa[]> {
-    const [sas, sels] = await runHelper([`dump ${this.pinDir} dp_sa`, `dump ${this.pinDir} dp_sel`], this.h);
-    for (const r of [sas, sels]) if (!r?.ok) throw new DataplaneError('dataplane.kernel', `reading the SA table: ${r?.error}`, { errno: r?.errno });
+    const [sas, sels, slots] = await runHelper([`dump ${this.pinDir} dp_sa`, `dump ${this.pinDir} dp_sel`, `dump ${this.pinDir} dp_ctx`], this.h);
+    for (const r of [sas, sels, slots]) if (!r?.ok) throw new DataplaneError('dataplane.kernel', `reading the SA table: ${r?.error}`, { errno: r?.errno });
     const current = new Map<string, ReturnType<typeof decodeSelVal>>();
     for (const [k, v] of sels!.entries as [string, string][]) current.set(k, decodeSelVal(Buffer.from(v, 'hex')));
+    const slotOf = new Map<number, ReturnType<typeof decodeCtxSlot>>();
+    for (const [k, v] of slots!.entries as [string, string][]) slotOf.set(Buffer.from(k, 'hex').readUInt32LE(0), decodeCtxSlot(Buffer.from(v, 'hex')));
     return (sas!.entries as [string, string][]).map(([k, v]) => {
       const key = Buffer.from(k, 'hex');
       const val = Buffer.from(v, 'hex');
@@ -223,37 +228,40 @@ export class Dataplane {
       const selector = val.subarray(SA_INNER_OFFSET, SA_INNER_OFFSET + SEL_SIZE).toString('hex');
       const sel = current.get(selector);
       const inUse = direction === 'in' || (sel?.dir === DIR_OUT && sel.outSpi === spi);
+      const slot = slotOf.get(d.slot);
       return {
         spi,
         direction,
         edgeId: d.edgeId,
         epoch: d.epoch,
         slot: d.slot,
-        seq: direction === 'in' ? d.seq : inUse ? sel!.seq : 0n,
+        seq: direction === 'in' ? d.seq : slot?.spi === spi ? slot.seq : 0n,
         inUse,
         selector,
       } satisfies InstalledSa;
     });
   }
 
-  /** The selector entry as the kernel holds it, or undefined. */
-  private async selector(selHex: string): Promise<ReturnType<typeof decodeSelVal> | undefined> {
-    const [r] = await runHelper([`lookup ${this.pinDir} dp_sel ${selHex}`], this.h);
-    if (r?.ok) return decodeSelVal(Buffer.from(r.value as string, 'hex'));
+  /** A map entry as the kernel holds it, or undefined when there is none. */
+  private async entry(map: 'dp_sel' | 'dp_sel_fast', keyHex: string): Promise<Buffer | undefined> {
+    const [r] = await runHelper([`lookup ${this.pinDir} ${map} ${keyHex}`], this.h);
+    if (r?.ok) return Buffer.from(r.value as string, 'hex');
     if (r?.errno === 2) return undefined;
-    throw new DataplaneError('dataplane.kernel', `reading a selector: ${r?.error}`, { errno: r?.errno });
+    throw new DataplaneError('dataplane.kernel', `reading ${map}: ${r?.error}`, { errno: r?.errno });
   }
 
   /**
-   * Installs one SA: crypto contexts, the SA, then the selector that makes traffic use it. A step
-   * that fails undoes the steps before it, so a failed install leaves the kernel as it was.
+   * Installs one SA: its key (with the SA's SPI, salt, selector and a fresh counter in the slot),
+   * the SA, then the selector and the selector index that make traffic use it. A step that fails
+   * undoes the steps before it, so a failed install leaves the kernel as it was.
    */
   async install(sa: SaInstall): Promise<void> {
     validate(sa);
     const dir = sa.direction === 'out' ? DIR_OUT : DIR_IN;
     const id = edgeId(sa.flow.edge);
     const sel = selectorFor(sa.flow, sa.direction, sa.side);
-    const selHex = hex(encodeSelector(sel));
+    const selBuf = encodeSelector(sel);
+    const selHex = hex(selBuf);
     const all = await this.installed();
     if (all.some((x) => x.spi === sa.spi && x.direction === sa.direction)) {
       throw new DataplaneError('dataplane.exists', `an ${sa.direction} SA with SPI ${sa.spi} is installed`);
@@ -266,15 +274,15 @@ export class Dataplane {
     for (let s = 0; s < BENCH_SLOT; s++) if (!used.has(s)) { slot = s; break; }
     if (slot < 0) throw new DataplaneError('dataplane.no-slot', 'every crypto context slot is in use');
 
-    const cur = await this.selector(selHex);
+    const curVal = await this.entry('dp_sel', selHex);
+    const cur = curVal && decodeSelVal(curVal);
     if (cur && cur.dir !== dir) {
       throw new DataplaneError('dataplane.exists', `the ${sa.direction} selector of edge ${sa.flow.edge} is already used ${cur.dir === DIR_OUT ? 'out' : 'in'}bound by another edge`);
     }
-    // The outbound selector follows the highest epoch installed for this flow; an older one never
-    // takes over (its counter would restart under a key that sealed before).
+    // The outbound selector follows the highest epoch installed for this flow.
     const newer = dir === DIR_OUT && all.some((x) => x.direction === 'out' && x.selector === selHex && x.epoch > sa.epoch);
 
-    await runOne(`ctx ${this.pinDir} ${slot} ${hex(sa.key)} ${sa.spi}`, 'dataplane.kernel', 'creating the crypto contexts', this.h);
+    await runOne(`ctx ${this.pinDir} ${slot} ${hex(sa.key)} ${ctxSaArgs(sa.spi, dir, sa.salt, dir === DIR_OUT ? selBuf : undefined)}`, 'dataplane.kernel', 'creating the crypto contexts', this.h);
     const undo: string[] = [`ctx ${this.pinDir} ${slot} -`];
     try {
       const value = encodeSa({ edgeId: id, slot, epoch: sa.epoch, salt: sa.salt, seq: 0n, inner: sel });
@@ -282,8 +290,18 @@ export class Dataplane {
       undo.unshift(`delete ${this.pinDir} dp_sa ${hex(encodeSaKey(sa.spi, dir))}`);
       if (dir === DIR_IN && !cur) {
         await runOne(`insert ${this.pinDir} dp_sel ${selHex} ${hex(encodeSelVal(id, dir))}`, 'dataplane.kernel', 'installing the selector', this.h);
+        undo.unshift(`delete ${this.pinDir} dp_sel ${selHex}`);
       } else if (dir === DIR_OUT && !newer) {
-        await runOne(`update ${this.pinDir} dp_sel ${selHex} ${hex(encodeSelVal(id, dir, { spi: sa.spi, slot, salt: sa.salt }))}`, 'dataplane.kernel', 'installing the selector', this.h);
+        await runOne(`update ${this.pinDir} dp_sel ${selHex} ${hex(encodeSelVal(id, dir, sa.spi, slot))}`, 'dataplane.kernel', 'installing the selector', this.h);
+        undo.unshift(curVal ? `update ${this.pinDir} dp_sel ${selHex} ${hex(curVal)}` : `delete ${this.pinDir} dp_sel ${selHex}`);
+        // The selector index: taken when free or held by this flow (an older epoch, or a stale
+        // entry); a flow whose entry another flow holds is sealed through dp_sel instead.
+        const idx = hex(u32le(selFastIndex(selBuf)));
+        const held = (await this.entry('dp_sel_fast', idx))?.readUInt32LE(0) ?? 0;
+        const holder = held ? all.find((x) => x.slot === held - 1 && x.direction === 'out') : undefined;
+        if (!holder || holder.selector === selHex) {
+          await runOne(`update ${this.pinDir} dp_sel_fast ${idx} ${hex(u32le(slot + 1))}`, 'dataplane.kernel', 'indexing the selector', this.h);
+        }
       }
     } catch (e) {
       await runHelper(undo, this.h).catch(() => undefined);
@@ -291,20 +309,28 @@ export class Dataplane {
     }
   }
 
-  /** Removes the SA of `edge`/`direction`/`epoch` and its key; the selector falls back to another epoch or goes. */
+  /**
+   * Removes the SA of `edge`/`direction`/`epoch` and its key. An outbound selector whose SA in use
+   * goes falls back to the newest other epoch installed for it (which resumes its own counter,
+   * kept with its key), or goes.
+   */
   async remove(edge: string, direction: 'out' | 'in', epoch: number): Promise<void> {
     const id = edgeId(edge);
     const all = await this.installed();
     const sa = all.find((x) => x.edgeId === id && x.direction === direction && x.epoch === epoch);
     if (!sa) throw new DataplaneError('dataplane.not-found', `no ${direction} SA for edge ${edge} at epoch ${epoch}`);
-    const rest = all.filter((x) => x !== sa && x.direction === direction && x.selector === sa.selector);
+    const rest = all.filter((x) => x !== sa && x.direction === direction && x.selector === sa.selector).sort((a, b) => b.epoch - a.epoch);
     const dir = direction === 'out' ? DIR_OUT : DIR_IN;
-    // Unlink first (traffic stops using it), then the SA, then the key. Removing the outbound SA in
-    // use leaves the flow without one (dropped) until a newer one is installed: an older one does
-    // not take over again, as its sequence numbers cannot resume exactly.
+    const next = dir === DIR_OUT && sa.inUse ? rest[0] : undefined;
+    // Unlink first (index, then selector: traffic stops using it), then the SA, then the key.
     const lines: string[] = [];
+    if (dir === DIR_OUT) {
+      const idx = hex(u32le(selFastIndex(Buffer.from(sa.selector, 'hex'))));
+      const held = (await this.entry('dp_sel_fast', idx))?.readUInt32LE(0) ?? 0;
+      if (held === sa.slot + 1) lines.push(`update ${this.pinDir} dp_sel_fast ${idx} ${hex(u32le(next ? next.slot + 1 : 0))}`);
+    }
     if (rest.length === 0) lines.push(`delete ${this.pinDir} dp_sel ${sa.selector}`);
-    else if (sa.inUse && dir === DIR_OUT) lines.push(`update ${this.pinDir} dp_sel ${sa.selector} ${hex(encodeSelVal(id, dir))}`);
+    else if (next) lines.push(`update ${this.pinDir} dp_sel ${sa.selector} ${hex(encodeSelVal(id, dir, next.spi, next.slot))}`);
     lines.push(`delete ${this.pinDir} dp_sa ${hex(encodeSaKey(sa.spi, dir))}`, `ctx ${this.pinDir} ${sa.slot} -`);
     const replies = await runHelper(lines, this.h);
     const failed = replies.find((r) => !r.ok && !(r.op === 'delete' && r.errno === 2));

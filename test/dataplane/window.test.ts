@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dataplane } from '../../src/dataplane/dataplane.js';
-import { espHeader, espSeal } from '../../src/dataplane/esp.js';
+import { ctxSaArgs, encodeSelector, selFastIndex } from '../../src/dataplane/abi.js';
+import { espHeader, espOpen, espSeal } from '../../src/dataplane/esp.js';
 import { defaultHelper, runHelper } from '../../src/dataplane/helper.js';
 import { buildPacket } from '../../src/dataplane/packet.js';
 import { announceSkip, kernelSkipReason } from '../util/env.js';
@@ -149,7 +150,7 @@ describe.skipIf(reason !== undefined)('anti-replay window and SA guards in the k
     expect(raced).toBe(true);
   });
 
-  it('a crypto slot that changed hands is never used for the SA that named it (no_key)', async () => {
+  it('a crypto slot that changed hands is never used for the SA or flow that named it (no_key)', async () => {
     const flow = { ...udpFlow, edge: 'a->b/slot-guard', dstPort: 9290 };
     const i2r = freshKeys(0x7101);
     for (const sa of edgeInstalls(flow, 0, i2r, freshKeys(0x7102)).a) await a.install(sa);
@@ -157,17 +158,22 @@ describe.skipIf(reason !== undefined)('anti-replay window and SA guards in the k
       const out = (await a.installed()).find((s) => s.spi === i2r.spi)!;
       const frame = buildPacket({ src: A, dst: B, protocol: 'udp', sport: 41001, dport: flow.dstPort, payload: randomBytes(40) });
       expect((await a.testRun('dp_egress', [frame]))[0]!.retval).toBe(TC_ACT_OK);
-      // The slot gets another SA's key while the selector still names it (a race, forced here).
-      expect((await runHelper([`ctx ${a.pinDir} ${out.slot} ${randomBytes(16).toString('hex')} ${0x7999}`]))[0]!.ok).toBe(true);
-      const before = await a.counters();
-      expect((await a.testRun('dp_egress', [frame]))[0]!.retval).toBe(TC_ACT_SHOT);
-      expect(delta(before, await a.counters())).toEqual({ 'out.no_key': 1 });
+      // The slot gets another SA's key while the selector and the index still name it (a race,
+      // forced here): for another flow, and for this flow's selector but inbound.
+      const other = encodeSelector({ saddr: A, daddr: B, proto: 17, portKind: 0, port: 9999 });
+      for (const [dir, sel] of [[0, other], [1, Buffer.from(out.selector, 'hex')]] as const) {
+        const args = ctxSaArgs(0x7999, dir, randomBytes(3), sel);
+        expect((await runHelper([`ctx ${a.pinDir} ${out.slot} ${randomBytes(16).toString('hex')} ${args}`]))[0]!.ok).toBe(true);
+        const before = await a.counters();
+        expect((await a.testRun('dp_egress', [frame]))[0]!.retval).toBe(TC_ACT_SHOT);
+        expect(delta(before, await a.counters())).toEqual({ 'out.no_key': 1 });
+      }
     } finally {
       await a.removeEdge(flow.edge);
     }
   });
 
-  it('a superseded outbound SA never seals again; removing the one in use drops the flow until a newer one', async () => {
+  it('the counter belongs to the key: an older outbound SA that takes over again resumes its own', async () => {
     const flow = { ...udpFlow, edge: 'a->b/supersede', dstPort: 9291 };
     const e0 = freshKeys(0x7201);
     const e1 = freshKeys(0x7202);
@@ -178,20 +184,46 @@ describe.skipIf(reason !== undefined)('anti-replay window and SA guards in the k
       expect(s0.map((r) => espHeader(r.data))).toEqual([{ spi: e0.spi, seq: 1 }, { spi: e0.spi, seq: 2 }]);
       await a.install(edgeInstalls(flow, 1, e1, freshKeys(0x7302)).a[0]!);
       const sas = await a.installed();
-      expect(sas.find((s) => s.spi === e0.spi)).toMatchObject({ inUse: false, seq: 0n });
+      expect(sas.find((s) => s.spi === e0.spi)).toMatchObject({ inUse: false, seq: 2n });
       expect(sas.find((s) => s.spi === e1.spi)).toMatchObject({ inUse: true, seq: 0n });
       const [s1] = await a.testRun('dp_egress', [frame]);
       expect(espHeader(s1!.data)).toEqual({ spi: e1.spi, seq: 1 });
-      expect((await a.installed()).find((s) => s.spi === e1.spi)?.seq).toBe(1n);
+      // The SA in use goes: epoch 0 takes over again and goes on from its own counter (3, never 1).
       await a.remove(flow.edge, 'out', 1);
+      const [s2] = await a.testRun('dp_egress', [frame]);
+      expect(espHeader(s2!.data)).toEqual({ spi: e0.spi, seq: 3 });
+      expect((await a.installed()).find((s) => s.spi === e0.spi)).toMatchObject({ inUse: true, seq: 3n });
+      // The last one goes: the flow is no longer a sealed edge here.
+      await a.remove(flow.edge, 'out', 0);
       const before = await a.counters();
       expect((await a.testRun('dp_egress', [frame]))[0]!.retval).toBe(TC_ACT_SHOT);
-      expect(delta(before, await a.counters())).toEqual({ 'out.no_sa': 1 });
-      expect((await a.installed()).find((s) => s.spi === e0.spi)).toMatchObject({ inUse: false });
+      expect(delta(before, await a.counters())).toEqual({ 'out.deny': 1 });
     } finally {
       await a.removeEdge(flow.edge);
     }
     expect((await a.installed()).filter((s) => [e0.spi, e1.spi].includes(s.spi))).toEqual([]);
+  });
+
+  it('flows whose index entries collide: one takes the index, the other seals through the selector table', async () => {
+    // Find two ports whose selectors share an index entry.
+    const selOf = (port: number) => encodeSelector({ saddr: A, daddr: B, proto: 17, portKind: 0, port });
+    const first = 9400;
+    let second = first + 1;
+    while (selFastIndex(selOf(second)) !== selFastIndex(selOf(first))) second++;
+    const flows = [first, second].map((p) => ({ ...udpFlow, edge: `a->b/collide-${p}`, dstPort: p }));
+    const keys = [freshKeys(0x7501), freshKeys(0x7502)];
+    for (let i = 0; i < 2; i++) await a.install(edgeInstalls(flows[i]!, 0, keys[i]!, freshKeys(0x7601 + i)).a[0]!);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const frame = buildPacket({ src: A, dst: B, protocol: 'udp', sport: 41004, dport: flows[i]!.dstPort, payload: randomBytes(30) });
+        const [r] = await a.testRun('dp_egress', [frame]);
+        expect(r!.retval).toBe(TC_ACT_OK);
+        expect(espHeader(r!.data).spi).toBe(keys[i]!.spi);
+        expect(espOpen(r!.data, keys[i]!).frame.equals(frame)).toBe(true);
+      }
+    } finally {
+      for (const f of flows) await a.removeEdge(f.edge);
+    }
   });
 
   it('keeps a wrong IPv4 header checksum wrong (incremental update), and a right one right', async () => {
