@@ -113,7 +113,7 @@ static int get_fd(const char *dir, const char *kind, const char *name)
 static void unpin_all(const char *dir)
 {
 	char p[512];
-	const char *maps[] = { "dp_sel", "dp_sel_fast", "dp_sa", "dp_ctx", "dp_cfg", "dp_counters", "dp_scratch" };
+	const char *maps[] = { "dp_sel", "dp_sel_fast", "dp_spi_fast", "dp_sa", "dp_ctx", "dp_cfg", "dp_counters", "dp_scratch" };
 
 	for (size_t i = 0; i < NPROGS; i++)
 		if (!obj_path(p, sizeof(p), dir, "prog", PROGS[i]))

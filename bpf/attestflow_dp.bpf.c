@@ -45,7 +45,9 @@ struct dp_ctx_slot {
 	__u8 salt[3];
 	__u8 dir;           /* DP_DIR_OUT or DP_DIR_IN */
 	__u64 seq;          /* outbound: last sequence number sealed with this key */
-	struct dp_sel sel;  /* outbound: the only flow this key seals (zero for inbound SAs) */
+	struct dp_sel sel;  /* outbound: the only flow this key seals; inbound: the only one it delivers */
+	__u64 top;          /* inbound: highest sequence number accepted */
+	__u64 win[DP_WIN_WORDS]; /* inbound: the anti-replay window (see replay_commit) */
 	struct bpf_crypto_ctx __kptr *ecb;
 	struct bpf_crypto_ctx __kptr *cbc;
 };
@@ -108,6 +110,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } dp_sel_fast SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DP_SEL_FAST);
+	__type(key, __u32);
+	__type(value, __u32);
+} dp_spi_fast SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -843,8 +852,8 @@ static __always_inline int load_fast(struct __sk_buff *skb, struct dp_scratch *s
 }
 
 /*
- * The anti-replay window (RFC 4303 section 3.4.3: 64 packets), without a lock. sa->seq is the
- * highest sequence number accepted; sa->win[] holds one word per block of 32 sequence numbers,
+ * The anti-replay window (RFC 4303 section 3.4.3: 64 packets), without a lock, in the inbound SA's
+ * crypto slot. sa->top is the highest sequence number accepted; sa->win[] holds one word per block of 32 sequence numbers,
  * [block index | bitmap], at index block % DP_WIN_WORDS. A bit is set only by a compare-and-swap
  * that also checks the block index, so a replay is caught exactly however packets race: a word is
  * only ever replaced by a newer block, and a sequence number whose block was replaced is more than
@@ -853,11 +862,11 @@ static __always_inline int load_fast(struct __sk_buff *skb, struct dp_scratch *s
 #define DP_WIN 64
 
 /* Before decryption, without writing: 0 if seq may be fresh, else the verdict. */
-static __always_inline int replay_check(struct dp_sa *sa, __u64 seq)
+static __always_inline int replay_check(struct dp_ctx_slot *sa, __u64 seq)
 {
 	__u64 blk = seq >> 5, w;
 
-	if (seq == 0 || seq + DP_WIN <= READ_ONCE(sa->seq))
+	if (seq == 0 || seq + DP_WIN <= READ_ONCE(sa->top))
 		return DP_V_OUT_OF_WINDOW;
 	w = READ_ONCE(sa->win[blk & (DP_WIN_WORDS - 1)]);
 	if ((w >> 32) > blk)
@@ -868,14 +877,14 @@ static __always_inline int replay_check(struct dp_sa *sa, __u64 seq)
 }
 
 /* After the packet verified: marks seq seen (0), or gives the verdict if it was seen meanwhile. */
-static __always_inline int replay_commit(struct dp_sa *sa, __u64 seq)
+static __always_inline int replay_commit(struct dp_ctx_slot *sa, __u64 seq)
 {
 	__u64 blk = seq >> 5, bit = 1ULL << (seq & 31), w, nw, top;
 	__u64 *word = &sa->win[blk & (DP_WIN_WORDS - 1)];
 	int i;
 
 	for (i = 0; i < 8; i++) {
-		if (seq + DP_WIN <= READ_ONCE(sa->seq))
+		if (seq + DP_WIN <= READ_ONCE(sa->top))
 			return DP_V_OUT_OF_WINDOW;
 		w = READ_ONCE(*word);
 		if ((w >> 32) == blk) {
@@ -894,21 +903,47 @@ static __always_inline int replay_commit(struct dp_sa *sa, __u64 seq)
 		return DP_V_WINDOW_BUSY;
 	/* Raise the top (a lagging top only delays dropping old packets; replays are caught above). */
 	for (i = 0; i < 8; i++) {
-		top = READ_ONCE(sa->seq);
-		if (seq <= top || __sync_val_compare_and_swap(&sa->seq, top, seq) == top)
+		top = READ_ONCE(sa->top);
+		if (seq <= top || __sync_val_compare_and_swap(&sa->top, top, seq) == top)
 			break;
 	}
 	return 0;
 }
 
+/*
+ * The slot of inbound SA spi: through the SPI index (no hash lookup) when its entry names a slot
+ * keyed for exactly this inbound SA, else through dp_sa. NULL: no such SA.
+ */
+static __always_inline struct dp_ctx_slot *spi_slot(__u32 spi)
+{
+	__u32 idx = (spi * 0x9e3779b1U) >> (32 - DP_SEL_FAST_BITS), slot, *e;
+	struct dp_sa_key sk = { .spi = spi, .dir = DP_DIR_IN };
+	struct dp_ctx_slot *cs;
+	struct dp_sa *sa;
+
+	e = bpf_map_lookup_elem(&dp_spi_fast, &idx);
+	if (e && *e) {
+		slot = *e - 1;
+		cs = bpf_map_lookup_elem(&dp_ctx, &slot);
+		if (cs && slot_begin(cs) == spi && cs->dir == DP_DIR_IN)
+			return cs;
+	}
+	sa = bpf_map_lookup_elem(&dp_sa, &sk);
+	if (!sa)
+		return NULL;
+	slot = sa->slot;
+	cs = bpf_map_lookup_elem(&dp_ctx, &slot);
+	if (cs && slot_begin(cs) == spi && cs->dir == DP_DIR_IN)
+		return cs;
+	return NULL;
+}
+
 static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 {
-	struct dp_sa_key sk = { .dir = DP_DIR_IN };
 	struct ccm_init p;
 	struct dp_ctx_slot *cs;
 	struct dp_scratch *s;
-	struct dp_sa *sa;
-	__u32 hdr[4], zero = 0, plen, len, slot, i;
+	__u32 hdr[4], zero = 0, plen, len, i, spi;
 	__u64 seq, iv, d0, d1;
 	__u8 padlen, nh;
 	__u16 ports[2];
@@ -925,13 +960,13 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 		hdr[3] = hp[3];
 	} else if (bpf_skb_load_bytes(skb, L4_OFF, hdr, sizeof(hdr)))
 		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
-	sk.spi = bpf_ntohl(hdr[0]);
+	spi = bpf_ntohl(hdr[0]);
 	seq = bpf_ntohl(hdr[1]);
-	__builtin_memcpy(&iv, &hdr[2], 8);
-	sa = bpf_map_lookup_elem(&dp_sa, &sk);
-	if (!sa)
+	iv = hdr[2] | ((__u64)hdr[3] << 32);
+	cs = spi_slot(spi);
+	if (!cs)
 		return verdict(DP_DIR_IN, DP_V_NO_SA, TC_ACT_SHOT);
-	v = replay_check(sa, seq);
+	v = replay_check(cs, seq);
 	if (v)
 		return verdict(DP_DIR_IN, v, TC_ACT_SHOT);
 
@@ -944,10 +979,8 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 	plen &= 0x7ff;
 	if (plen < 4 || plen > DP_MAX_PT)
 		return verdict(DP_DIR_IN, DP_V_TOO_BIG, TC_ACT_SHOT);
-	slot = sa->slot;
-	cs = bpf_map_lookup_elem(&dp_ctx, &slot);
 	s = bpf_map_lookup_elem(&dp_scratch, &zero);
-	if (!cs || !s || slot_begin(cs) != sk.spi)
+	if (!s)
 		return verdict(DP_DIR_IN, DP_V_NO_KEY, TC_ACT_SHOT);
 	/* Ciphertext and ICV in one copy; the ICV goes to the stack before ccm() reuses the bytes. */
 	if (load_fast(skb, s, plen + DP_ICV) && bpf_skb_load_bytes(skb, L4_OFF + DP_ESP_HDR, &s->mac[32], plen + DP_ICV))
@@ -959,10 +992,10 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 	if (mac_get(s, i, &d0) || mac_get(s, i + 8, &d1))
 		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
 
-	esp_blocks(&p, sa->salt, hdr[0], hdr[1], iv, plen);
+	esp_blocks(&p, cs->salt, hdr[0], hdr[1], iv, plen);
 	if (ccm(s, cs, &p, plen, 1))
 		return verdict(DP_DIR_IN, DP_V_CRYPTO_ERR, TC_ACT_SHOT);
-	if (!slot_end(cs, sk.spi))
+	if (!slot_end(cs, spi))
 		return verdict(DP_DIR_IN, DP_V_NO_KEY, TC_ACT_SHOT);
 	if (((d0 ^ s->tag[0]) | (d1 ^ s->tag[1])) != 0)
 		return verdict(DP_DIR_IN, DP_V_AUTH_FAIL, TC_ACT_SHOT);
@@ -981,12 +1014,12 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 	__builtin_memcpy(ports, &s->mac[32], 4);
 	k->sport = bpf_ntohs(ports[0]);
 	k->dport = bpf_ntohs(ports[1]);
-	if (sa->inner.saddr != k->ip.saddr || sa->inner.daddr != k->ip.daddr || sa->inner.proto != nh ||
-	    sa->inner.port != (sa->inner.port_kind == DP_PORT_DST ? k->dport : k->sport))
+	if (cs->sel.saddr != k->ip.saddr || cs->sel.daddr != k->ip.daddr || cs->sel.proto != nh ||
+	    cs->sel.port != (cs->sel.port_kind == DP_PORT_DST ? k->dport : k->sport))
 		return verdict(DP_DIR_IN, DP_V_WRONG_EDGE, TC_ACT_SHOT);
 
 	/* Commit to the window only now that the packet is authentic and on its edge. */
-	v = replay_commit(sa, seq);
+	v = replay_commit(cs, seq);
 	if (v)
 		return verdict(DP_DIR_IN, v, TC_ACT_SHOT);
 
@@ -1082,10 +1115,14 @@ int dp_ctx_set(struct dp_ctx_req *req)
 		cs->dir = req->dir;
 		cs->sel = req->sel;
 		cs->seq = req->seq;
+		cs->top = 0;
+		__builtin_memset(cs->win, 0, sizeof(cs->win));
 		__sync_lock_test_and_set(&cs->spi, req->spi);
 	} else {
 		__builtin_memset(&cs->sel, 0, sizeof(cs->sel));
 		cs->seq = 0;
+		cs->top = 0;
+		__builtin_memset(cs->win, 0, sizeof(cs->win));
 	}
 	req->err = 0;
 	return 0;

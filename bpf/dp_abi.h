@@ -53,6 +53,7 @@ struct dp_sel_val {
  */
 #define DP_SEL_FAST 1024
 #define DP_SEL_FAST_BITS 10
+/* The same for inbound SAs by SPI (dp_spi_fast): entry (spi * 0x9e3779b1) >> 22 holds slot + 1. */
 
 struct dp_sa_key {
 	__u32 spi;
@@ -60,18 +61,21 @@ struct dp_sa_key {
 };
 
 /* Anti-replay window: DP_WIN_WORDS words of [block index (32 bits) | bitmap of its 32 sequence
- * numbers], word (seq / 32) % DP_WIN_WORDS. Updated lock-free with compare-and-swap (see
- * replay_commit in attestflow_dp.bpf.c); 4 words cover the 64-packet window plus a block. */
+ * numbers], word (seq / 32) % DP_WIN_WORDS, kept in the inbound SA's crypto slot and updated
+ * lock-free with compare-and-swap (replay_commit in attestflow_dp.bpf.c); 4 words cover the
+ * 64-packet window plus a block. */
 #define DP_WIN_WORDS 4
 
+/*
+ * An SA as user space books it; the state packets use (key, salt, counter, window, selector) is in
+ * its crypto slot, where one array lookup finds it (see dp_ctx_req).
+ */
 struct dp_sa {
 	__u32 edge_id;
 	__u32 slot;  /* crypto context slot in dp_ctx */
 	__u32 epoch;
 	__u8 salt[4]; /* 3 bytes used (RFC 4309 section 4) */
-	__u64 seq;    /* in: highest sequence number accepted (the window's top); out: unused (the counter is the slot's) */
-	__u64 win[DP_WIN_WORDS]; /* in: the anti-replay window */
-	struct dp_sel inner; /* in: the only inner flow this SA may deliver */
+	struct dp_sel inner; /* in: the only inner flow this SA may deliver; out: the flow it seals */
 };
 
 struct dp_cfg {
@@ -91,7 +95,7 @@ struct dp_ctx_req {
 	__u32 spi; /* the SA the key belongs to: packets check it, so a reused slot is never mistaken */
 	__u32 dir; /* DP_DIR_OUT or DP_DIR_IN: only an outbound key ever seals */
 	__u8 salt[4];
-	struct dp_sel sel; /* outbound: the flow this key seals; inbound: zero */
+	struct dp_sel sel; /* outbound: the flow this key seals; inbound: the only inner flow it delivers */
 	__u64 seq;         /* the counter's start (0; tests start near the end) */
 	__u8 key[32];
 	__u32 key_len;

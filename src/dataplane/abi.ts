@@ -9,9 +9,9 @@ export const SEL_VAL_SIZE = 16;
 /** Entries of the selector index dp_sel_fast (DP_SEL_FAST). */
 export const SEL_FAST = 1024;
 /** Size of a crypto slot's value as user space reads it (struct dp_ctx_slot; key pointers read as 0). */
-export const CTX_SLOT_SIZE = 48;
+export const CTX_SLOT_SIZE = 88;
 export const SA_KEY_SIZE = 8;
-export const SA_SIZE = 72;
+export const SA_SIZE = 32;
 /** Words of the inbound anti-replay window (DP_WIN_WORDS). */
 export const WIN_WORDS = 4;
 export const CFG_SIZE = 8;
@@ -100,13 +100,18 @@ export function selFastIndex(sel: Buffer): number {
 }
 
 /** The SA fields a crypto slot keeps with its key (the `ctx` operation of the helper). */
-export function ctxSaArgs(spi: number, dir: number, salt: Uint8Array, sel: Buffer | undefined, seq = 0n): string {
-  return `${spi} ${dir} ${Buffer.from(salt.subarray(0, 3)).toString('hex')} ${(sel ?? Buffer.alloc(SEL_SIZE)).toString('hex')} ${seq}`;
+export function ctxSaArgs(spi: number, dir: number, salt: Uint8Array, sel: Buffer, seq = 0n): string {
+  return `${spi} ${dir} ${Buffer.from(salt.subarray(0, 3)).toString('hex')} ${sel.toString('hex')} ${seq}`;
 }
 
 /** A crypto slot's SA fields as user space reads them (struct dp_ctx_slot). */
-export function decodeCtxSlot(b: Buffer): { spi: number; dir: number; seq: bigint; selector: string } {
-  return { spi: b.readUInt32LE(0), dir: b[7]!, seq: b.readBigUInt64LE(8), selector: b.subarray(16, 32).toString('hex') };
+export function decodeCtxSlot(b: Buffer): { spi: number; dir: number; seq: bigint; selector: string; top: bigint } {
+  return { spi: b.readUInt32LE(0), dir: b[7]!, seq: b.readBigUInt64LE(8), selector: b.subarray(16, 32).toString('hex'), top: b.readBigUInt64LE(32) };
+}
+
+/** The SPI index entry of an inbound SA (dp_spi_fast): the same hash as spi_slot() in the program. */
+export function spiFastIndex(spi: number): number {
+  return Math.imul(spi >>> 0, 0x9e3779b1) >>> (32 - 10);
 }
 
 export function encodeSaKey(spi: number, dir: number): Buffer {
@@ -121,7 +126,6 @@ export interface SaValue {
   readonly slot: number;
   readonly epoch: number;
   readonly salt: Uint8Array;
-  readonly seq: bigint;
   readonly inner: Selector;
 }
 
@@ -131,23 +135,15 @@ export function encodeSa(v: SaValue): Buffer {
   b.writeUInt32LE(v.slot, 4);
   b.writeUInt32LE(v.epoch, 8);
   b.set(v.salt.subarray(0, 3), 12);
-  b.writeBigUInt64LE(v.seq, SA_SEQ_OFFSET);
-  // The window words (16 + 8 .. 56) start empty.
   encodeSelector(v.inner).copy(b, SA_INNER_OFFSET);
   return b;
 }
 
-/** Byte offsets in struct dp_sa of the sequence number and of the inner selector. */
-export const SA_SEQ_OFFSET = 16;
-export const SA_INNER_OFFSET = 56;
+/** Byte offset in struct dp_sa of its selector. */
+export const SA_INNER_OFFSET = 16;
 
-export function decodeSa(b: Buffer): { edgeId: number; slot: number; epoch: number; seq: bigint } {
-  return {
-    edgeId: b.readUInt32LE(0),
-    slot: b.readUInt32LE(4),
-    epoch: b.readUInt32LE(8),
-    seq: b.readBigUInt64LE(SA_SEQ_OFFSET),
-  };
+export function decodeSa(b: Buffer): { edgeId: number; slot: number; epoch: number } {
+  return { edgeId: b.readUInt32LE(0), slot: b.readUInt32LE(4), epoch: b.readUInt32LE(8) };
 }
 
 export function encodeCfg(ctrlPort: number, benchSlot: number): Buffer {

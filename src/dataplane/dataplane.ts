@@ -34,6 +34,7 @@ import {
   encodeSelector,
   ipv4,
   selFastIndex,
+  spiFastIndex,
   u32le,
 } from './abi.js';
 import { DataplaneError } from './errors.js';
@@ -235,7 +236,7 @@ export class Dataplane {
         edgeId: d.edgeId,
         epoch: d.epoch,
         slot: d.slot,
-        seq: direction === 'in' ? d.seq : slot?.spi === spi ? slot.seq : 0n,
+        seq: slot?.spi !== spi ? 0n : direction === 'in' ? slot.top : slot.seq,
         inUse,
         selector,
       } satisfies InstalledSa;
@@ -243,7 +244,7 @@ export class Dataplane {
   }
 
   /** A map entry as the kernel holds it, or undefined when there is none. */
-  private async entry(map: 'dp_sel' | 'dp_sel_fast', keyHex: string): Promise<Buffer | undefined> {
+  private async entry(map: 'dp_sel' | 'dp_sel_fast' | 'dp_spi_fast', keyHex: string): Promise<Buffer | undefined> {
     const [r] = await runHelper([`lookup ${this.pinDir} ${map} ${keyHex}`], this.h);
     if (r?.ok) return Buffer.from(r.value as string, 'hex');
     if (r?.errno === 2) return undefined;
@@ -282,15 +283,23 @@ export class Dataplane {
     // The outbound selector follows the highest epoch installed for this flow.
     const newer = dir === DIR_OUT && all.some((x) => x.direction === 'out' && x.selector === selHex && x.epoch > sa.epoch);
 
-    await runOne(`ctx ${this.pinDir} ${slot} ${hex(sa.key)} ${ctxSaArgs(sa.spi, dir, sa.salt, dir === DIR_OUT ? selBuf : undefined)}`, 'dataplane.kernel', 'creating the crypto contexts', this.h);
+    await runOne(`ctx ${this.pinDir} ${slot} ${hex(sa.key)} ${ctxSaArgs(sa.spi, dir, sa.salt, selBuf)}`, 'dataplane.kernel', 'creating the crypto contexts', this.h);
     const undo: string[] = [`ctx ${this.pinDir} ${slot} -`];
     try {
-      const value = encodeSa({ edgeId: id, slot, epoch: sa.epoch, salt: sa.salt, seq: 0n, inner: sel });
+      const value = encodeSa({ edgeId: id, slot, epoch: sa.epoch, salt: sa.salt, inner: sel });
       await runOne(`insert ${this.pinDir} dp_sa ${hex(encodeSaKey(sa.spi, dir))} ${hex(value)}`, 'dataplane.kernel', 'installing the SA', this.h);
       undo.unshift(`delete ${this.pinDir} dp_sa ${hex(encodeSaKey(sa.spi, dir))}`);
-      if (dir === DIR_IN && !cur) {
-        await runOne(`insert ${this.pinDir} dp_sel ${selHex} ${hex(encodeSelVal(id, dir))}`, 'dataplane.kernel', 'installing the selector', this.h);
-        undo.unshift(`delete ${this.pinDir} dp_sel ${selHex}`);
+      if (dir === DIR_IN) {
+        if (!cur) {
+          await runOne(`insert ${this.pinDir} dp_sel ${selHex} ${hex(encodeSelVal(id, dir))}`, 'dataplane.kernel', 'installing the selector', this.h);
+          undo.unshift(`delete ${this.pinDir} dp_sel ${selHex}`);
+        }
+        // The SPI index, when its entry is free or names a slot no inbound SA holds any more.
+        const idx = hex(u32le(spiFastIndex(sa.spi)));
+        const held = (await this.entry('dp_spi_fast', idx))?.readUInt32LE(0) ?? 0;
+        if (!held || !all.some((x) => x.slot === held - 1 && x.direction === 'in')) {
+          await runOne(`update ${this.pinDir} dp_spi_fast ${idx} ${hex(u32le(slot + 1))}`, 'dataplane.kernel', 'indexing the SA', this.h);
+        }
       } else if (dir === DIR_OUT && !newer) {
         await runOne(`update ${this.pinDir} dp_sel ${selHex} ${hex(encodeSelVal(id, dir, sa.spi, slot))}`, 'dataplane.kernel', 'installing the selector', this.h);
         undo.unshift(curVal ? `update ${this.pinDir} dp_sel ${selHex} ${hex(curVal)}` : `delete ${this.pinDir} dp_sel ${selHex}`);
@@ -328,6 +337,10 @@ export class Dataplane {
       const idx = hex(u32le(selFastIndex(Buffer.from(sa.selector, 'hex'))));
       const held = (await this.entry('dp_sel_fast', idx))?.readUInt32LE(0) ?? 0;
       if (held === sa.slot + 1) lines.push(`update ${this.pinDir} dp_sel_fast ${idx} ${hex(u32le(next ? next.slot + 1 : 0))}`);
+    } else {
+      const idx = hex(u32le(spiFastIndex(sa.spi)));
+      const held = (await this.entry('dp_spi_fast', idx))?.readUInt32LE(0) ?? 0;
+      if (held === sa.slot + 1) lines.push(`update ${this.pinDir} dp_spi_fast ${idx} ${hex(u32le(0))}`);
     }
     if (rest.length === 0) lines.push(`delete ${this.pinDir} dp_sel ${sa.selector}`);
     else if (next) lines.push(`update ${this.pinDir} dp_sel ${sa.selector} ${hex(encodeSelVal(id, dir, next.spi, next.slot))}`);
