@@ -6,7 +6,7 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SA_KEY_SIZE, SA_SIZE, SEL_SIZE, SEL_VAL_SIZE, ctxSaArgs, encodeSelVal, encodeSelector } from '../../src/dataplane/abi.js';
+import { CTX_SLOT_SIZE, SA_KEY_SIZE, SA_SIZE, SEL_FAST, SEL_SIZE, SEL_VAL_SIZE, SLOTS, ctxSaArgs, encodeSelVal, encodeSelector } from '../../src/dataplane/abi.js';
 import { Dataplane } from '../../src/dataplane/dataplane.js';
 import { espHeader, espOpen, espSeal } from '../../src/dataplane/esp.js';
 import { runHelper } from '../../src/dataplane/helper.js';
@@ -455,6 +455,9 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
       const maps = new Map(ma.programs.flatMap((p) => p.maps).map((m) => [m.name, m]));
       expect(maps.get('dp_sel')).toMatchObject({ keySize: SEL_SIZE, valueSize: SEL_VAL_SIZE });
       expect(maps.get('dp_sa')).toMatchObject({ keySize: SA_KEY_SIZE, valueSize: SA_SIZE });
+      expect(maps.get('dp_ctx')).toMatchObject({ keySize: 4, valueSize: CTX_SLOT_SIZE, maxEntries: SLOTS });
+      expect(maps.get('dp_sel_fast')).toMatchObject({ keySize: 4, valueSize: 4, maxEntries: SEL_FAST });
+      expect(maps.get('dp_spi_fast')).toMatchObject({ keySize: 4, valueSize: 4, maxEntries: SEL_FAST });
     });
 
     it('refuses bad configuration and attaching to a missing interface with typed errors', async () => {
