@@ -417,12 +417,21 @@ static __always_inline struct dp_sel_val *sel_lookup(const struct pkt *k)
 	return bpf_map_lookup_elem(&dp_sel, &sel);
 }
 
-/* The selector index hash (dp_abi.h); src/dataplane/abi.ts selFastIndex() is the same. */
-static __always_inline __u32 sel_fast_index(const struct dp_sel *sel)
+/* The selector index entry (dp_abi.h); src/dataplane/abi.ts selFastIndex() computes the same. */
+static __always_inline __u32 sel_fast_index(__u32 saddr, __u32 daddr, __u8 proto, __u32 dir)
 {
-	__u32 h = sel->saddr ^ sel->daddr ^ (sel->proto | ((__u32)sel->port_kind << 8) | ((__u32)sel->port << 16));
+	__u32 h = saddr ^ daddr ^ (proto | (dir << 8));
 
 	return (h * 0x9e3779b1U) >> (32 - DP_SEL_FAST_BITS);
+}
+
+/* The selector index entry for this packet and direction: 0 (no selector), a slot + 1, or MANY. */
+static __always_inline __u32 sel_fast_entry(const struct pkt *k, __u32 dir)
+{
+	__u32 idx = sel_fast_index(k->ip.saddr, k->ip.daddr, k->ip.protocol, dir), *e;
+
+	e = bpf_map_lookup_elem(&dp_sel_fast, &idx);
+	return e ? *e : DP_SEL_MANY;
 }
 
 /*
@@ -453,24 +462,22 @@ static __always_inline int slot_end(struct dp_ctx_slot *cs, __u32 spi)
 }
 
 /*
- * The slot of the outbound SA in use for sel, through the selector index, or NULL (then dp_sel
- * decides). The slot must hold an outbound key bound to exactly this selector: see dp_sel_fast.
+ * The slot an index entry names, if it holds an outbound key bound to this packet's flow (see
+ * dp_sel_fast), with its SPI; else NULL and dp_sel decides.
  */
-static __always_inline struct dp_ctx_slot *sel_fast(const struct dp_sel *sel, __u32 *spi)
+static __always_inline struct dp_ctx_slot *sel_fast_slot(const struct pkt *k, __u32 e, __u32 *spi)
 {
-	__u32 idx = sel_fast_index(sel), slot, *e;
+	__u32 slot = e - 1;
 	struct dp_ctx_slot *cs;
 
-	e = bpf_map_lookup_elem(&dp_sel_fast, &idx);
-	if (!e || !*e)
+	if (e == DP_SEL_MANY)
 		return NULL;
-	slot = *e - 1;
 	cs = bpf_map_lookup_elem(&dp_ctx, &slot);
 	if (!cs)
 		return NULL;
 	*spi = slot_begin(cs);
-	if (!*spi || cs->dir != DP_DIR_OUT || cs->sel.saddr != sel->saddr || cs->sel.daddr != sel->daddr ||
-	    cs->sel.proto != sel->proto || cs->sel.port_kind != sel->port_kind || cs->sel.port != sel->port)
+	if (!*spi || cs->dir != DP_DIR_OUT || cs->sel.saddr != k->ip.saddr || cs->sel.daddr != k->ip.daddr ||
+	    cs->sel.proto != k->ip.protocol || cs->sel.port != (cs->sel.port_kind == DP_PORT_DST ? k->dport : k->sport))
 		return NULL;
 	return cs;
 }
@@ -794,9 +801,8 @@ int dp_egress(struct __sk_buff *skb)
 {
 	struct dp_ctx_slot *cs;
 	struct dp_sel_val *v;
-	struct dp_sel sel = {};
 	struct pkt k;
-	__u32 spi = 0, slot;
+	__u32 spi = 0, slot, e;
 	int act;
 
 	if (parse(skb, &k, DP_DIR_OUT, &act))
@@ -804,17 +810,10 @@ int dp_egress(struct __sk_buff *skb)
 	if (is_ctrl(&k))
 		return verdict(DP_DIR_OUT, DP_V_PASS_CTRL, TC_ACT_OK);
 	/* The selector index first (no hash lookup), then the selector table, which decides. */
-	sel.saddr = k.ip.saddr;
-	sel.daddr = k.ip.daddr;
-	sel.proto = k.ip.protocol;
-	sel.port_kind = DP_PORT_DST;
-	sel.port = k.dport;
-	cs = sel_fast(&sel, &spi);
-	if (!cs) {
-		sel.port_kind = DP_PORT_SRC;
-		sel.port = k.sport;
-		cs = sel_fast(&sel, &spi);
-	}
+	e = sel_fast_entry(&k, DP_DIR_OUT);
+	if (!e)
+		return verdict(DP_DIR_OUT, DP_V_DENY, TC_ACT_SHOT);
+	cs = sel_fast_slot(&k, e, &spi);
 	if (cs)
 		return seal(skb, &k, cs, spi);
 	v = sel_lookup(&k);
@@ -1083,6 +1082,8 @@ int dp_ingress(struct __sk_buff *skb)
 		return open(skb, &k);
 	if (is_ctrl(&k))
 		return verdict(DP_DIR_IN, DP_V_PASS_CTRL, TC_ACT_OK);
+	if (!sel_fast_entry(&k, DP_DIR_IN))
+		return verdict(DP_DIR_IN, DP_V_DENY, TC_ACT_SHOT);
 	v = sel_lookup(&k);
 	if (v)
 		return verdict(DP_DIR_IN, DP_V_PLAINTEXT_ON_EDGE, TC_ACT_SHOT);

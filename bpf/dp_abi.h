@@ -45,12 +45,17 @@ struct dp_sel_val {
 };
 
 /*
- * The selector index: sealing finds an outbound SA's slot without a hash lookup. Entry
- * dp_sel_hash(sel) % DP_SEL_FAST holds slot + 1 (0: empty) of the SA in use for sel. An entry is
- * only a hint: the slot itself records its SPI and selector (set by dp_ctx_set), and a packet uses
- * it only if both match, so a stale or torn entry can never send a flow under another flow's key;
- * it falls back to dp_sel. src/dataplane/abi.ts computes the same hash.
+ * The selector index, by addresses, protocol and direction (the ports are left out, so one lookup
+ * serves selectors of either port kind): entry dp_sel_fast_index(saddr, daddr, proto, dir) is
+ *   0           no selector of that direction has these addresses and protocol: deny, no hash lookup;
+ *   slot + 1    (out) exactly one outbound selector in use hashes here, sealed with the key in slot;
+ *   DP_SEL_MANY several selectors (or an inbound one) hash here: ask dp_sel.
+ * User space recomputes an entry from the selectors it books whenever one of them changes. A slot
+ * named here is still only a hint: it records its SPI, direction and selector, and a packet uses
+ * it only if they match (else dp_sel decides), so a stale or torn entry can never send a flow
+ * under another flow's key. src/dataplane/abi.ts computes the same index.
  */
+#define DP_SEL_MANY 0xffffffffU
 #define DP_SEL_FAST 1024
 #define DP_SEL_FAST_BITS 10
 /* The same for inbound SAs by SPI (dp_spi_fast): entry (spi * 0x9e3779b1) >> 22 holds slot + 1. */

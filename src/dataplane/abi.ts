@@ -90,12 +90,15 @@ export function decodeSelVal(b: Buffer): { edgeId: number; dir: number; outSpi: 
   return { edgeId: b.readUInt32LE(0), dir: b.readUInt32LE(4), outSpi: b.readUInt32LE(8), outSlot: b.readUInt32LE(12) };
 }
 
+/** A selector index entry naming several selectors (or inbound ones): ask the selector table. */
+export const SEL_MANY = 0xffffffff;
+
 /**
- * The selector index entry of an encoded selector: the same hash as sel_fast_index() in the eBPF
- * program (xor of its 32-bit words as they lie in memory, times the golden ratio, top 10 bits).
+ * The selector index entry (dp_sel_fast) of an encoded selector in a direction: the same hash as
+ * sel_fast_index() in the eBPF program, over addresses, protocol and direction (not the port).
  */
-export function selFastIndex(sel: Buffer): number {
-  const h = (sel.readUInt32LE(0) ^ sel.readUInt32LE(4) ^ (sel[8]! | (sel[9]! << 8) | (sel.readUInt16LE(10) << 16))) >>> 0;
+export function selFastIndex(sel: Buffer, dir: number): number {
+  const h = (sel.readUInt32LE(0) ^ sel.readUInt32LE(4) ^ (sel[8]! | (dir << 8))) >>> 0;
   return Math.imul(h, 0x9e3779b1) >>> (32 - 10);
 }
 

@@ -17,6 +17,7 @@ import {
   PORT_SRC,
   PROTO,
   SA_INNER_OFFSET,
+  SEL_MANY,
   SEL_SIZE,
   SLOTS,
   V_MAX,
@@ -135,6 +136,18 @@ function validate(sa: SaInstall): asserts sa is SaInstall & { side: 'initiator' 
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/**
+ * What selector index entry `idx` of direction `dir` must hold for the SAs booked (dp_abi.h):
+ * 0 when no selector hashes there, the slot + 1 of the one outbound SA in use when exactly one
+ * does, else SEL_MANY (the selector table decides; inbound entries are never more than a flag).
+ */
+function indexValue(sas: readonly InstalledSa[], idx: number, dir: number): number {
+  const here = (x: InstalledSa) => selFastIndex(Buffer.from(x.selector, 'hex'), dir) === idx;
+  if (dir === DIR_IN) return sas.some((x) => x.direction === 'in' && here(x)) ? SEL_MANY : 0;
+  const users = sas.filter((x) => x.direction === 'out' && x.inUse && here(x));
+  return users.length === 0 ? 0 : users.length === 1 ? users[0]!.slot + 1 : SEL_MANY;
+}
 
 export class Dataplane {
   readonly pinDir: string;
@@ -303,15 +316,13 @@ export class Dataplane {
       } else if (dir === DIR_OUT && !newer) {
         await runOne(`update ${this.pinDir} dp_sel ${selHex} ${hex(encodeSelVal(id, dir, sa.spi, slot))}`, 'dataplane.kernel', 'installing the selector', this.h);
         undo.unshift(curVal ? `update ${this.pinDir} dp_sel ${selHex} ${hex(curVal)}` : `delete ${this.pinDir} dp_sel ${selHex}`);
-        // The selector index: taken when free or held by this flow (an older epoch, or a stale
-        // entry); a flow whose entry another flow holds is sealed through dp_sel instead.
-        const idx = hex(u32le(selFastIndex(selBuf)));
-        const held = (await this.entry('dp_sel_fast', idx))?.readUInt32LE(0) ?? 0;
-        const holder = held ? all.find((x) => x.slot === held - 1 && x.direction === 'out') : undefined;
-        if (!holder || holder.selector === selHex) {
-          await runOne(`update ${this.pinDir} dp_sel_fast ${idx} ${hex(u32le(slot + 1))}`, 'dataplane.kernel', 'indexing the selector', this.h);
-        }
       }
+      // The selector index entry, recomputed from what is now booked (see dp_sel_fast).
+      const idx = hex(u32le(selFastIndex(selBuf, dir)));
+      const before = (await this.entry('dp_sel_fast', idx)) ?? u32le(0);
+      const entry = indexValue(await this.installed(), selFastIndex(selBuf, dir), dir);
+      await runOne(`update ${this.pinDir} dp_sel_fast ${idx} ${hex(u32le(entry))}`, 'dataplane.kernel', 'indexing the selector', this.h);
+      undo.unshift(`update ${this.pinDir} dp_sel_fast ${idx} ${hex(before)}`);
     } catch (e) {
       await runHelper(undo, this.h).catch(() => undefined);
       throw e;
@@ -333,11 +344,11 @@ export class Dataplane {
     const next = dir === DIR_OUT && sa.inUse ? rest[0] : undefined;
     // Unlink first (index, then selector: traffic stops using it), then the SA, then the key.
     const lines: string[] = [];
-    if (dir === DIR_OUT) {
-      const idx = hex(u32le(selFastIndex(Buffer.from(sa.selector, 'hex'))));
-      const held = (await this.entry('dp_sel_fast', idx))?.readUInt32LE(0) ?? 0;
-      if (held === sa.slot + 1) lines.push(`update ${this.pinDir} dp_sel_fast ${idx} ${hex(u32le(next ? next.slot + 1 : 0))}`);
-    } else {
+    // The selector index entry as it will be once this SA is gone (written first: see dp_sel_fast).
+    const after = all.filter((x) => x !== sa).map((x) => (x === next ? { ...x, inUse: true } : x));
+    const fidx = selFastIndex(Buffer.from(sa.selector, 'hex'), dir);
+    lines.push(`update ${this.pinDir} dp_sel_fast ${hex(u32le(fidx))} ${hex(u32le(indexValue(after, fidx, dir)))}`);
+    if (dir === DIR_IN) {
       const idx = hex(u32le(spiFastIndex(sa.spi)));
       const held = (await this.entry('dp_spi_fast', idx))?.readUInt32LE(0) ?? 0;
       if (held === sa.slot + 1) lines.push(`update ${this.pinDir} dp_spi_fast ${idx} ${hex(u32le(0))}`);

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dataplane } from '../../src/dataplane/dataplane.js';
-import { ctxSaArgs, encodeSelector, selFastIndex } from '../../src/dataplane/abi.js';
+import { SEL_MANY, ctxSaArgs, encodeSelector, selFastIndex } from '../../src/dataplane/abi.js';
 import { espHeader, espOpen, espSeal } from '../../src/dataplane/esp.js';
 import { defaultHelper, runHelper } from '../../src/dataplane/helper.js';
 import { buildPacket } from '../../src/dataplane/packet.js';
@@ -204,16 +204,14 @@ describe.skipIf(reason !== undefined)('anti-replay window and SA guards in the k
     expect((await a.installed()).filter((s) => [e0.spi, e1.spi].includes(s.spi))).toEqual([]);
   });
 
-  it('flows whose index entries collide: one takes the index, the other seals through the selector table', async () => {
-    // Find two ports whose selectors share an index entry.
-    const selOf = (port: number) => encodeSelector({ saddr: A, daddr: B, proto: 17, portKind: 0, port });
-    const first = 9400;
-    let second = first + 1;
-    while (selFastIndex(selOf(second)) !== selFastIndex(selOf(first))) second++;
-    const flows = [first, second].map((p) => ({ ...udpFlow, edge: `a->b/collide-${p}`, dstPort: p }));
+  it('the selector index: one flow per entry is sealed without a hash lookup, several share one through the table', async () => {
+    const idxOf = (port: number) => selFastIndex(encodeSelector({ saddr: A, daddr: B, proto: 17, portKind: 0, port }), 0);
+    const entry = async () => (await runHelper([`lookup ${a.pinDir} dp_sel_fast ${Buffer.from(Uint32Array.of(idxOf(9400)).buffer).toString('hex')}`]))[0]!;
+    const before = (await entry()).value as string;
+    // Two flows between the same addresses share the entry (the port is not in the index).
+    const flows = [9400, 9401].map((p) => ({ ...udpFlow, edge: `a->b/collide-${p}`, dstPort: p }));
     const keys = [freshKeys(0x7501), freshKeys(0x7502)];
-    for (let i = 0; i < 2; i++) await a.install(edgeInstalls(flows[i]!, 0, keys[i]!, freshKeys(0x7601 + i)).a[0]!);
-    try {
+    const sealBoth = async () => {
       for (let i = 0; i < 2; i++) {
         const frame = buildPacket({ src: A, dst: B, protocol: 'udp', sport: 41004, dport: flows[i]!.dstPort, payload: randomBytes(30) });
         const [r] = await a.testRun('dp_egress', [frame]);
@@ -221,6 +219,22 @@ describe.skipIf(reason !== undefined)('anti-replay window and SA guards in the k
         expect(espHeader(r!.data).spi).toBe(keys[i]!.spi);
         expect(espOpen(r!.data, keys[i]!).frame.equals(frame)).toBe(true);
       }
+    };
+    try {
+      await a.install(edgeInstalls(flows[0]!, 0, keys[0]!, freshKeys(0x7601)).a[0]!);
+      const one = (await a.installed()).find((x) => x.spi === keys[0]!.spi)!;
+      const asU32 = (v: unknown) => Buffer.from(v as string, 'hex').readUInt32LE(0);
+      if (asU32(before) === 0) expect(asU32((await entry()).value)).toBe(one.slot + 1);
+      await a.install(edgeInstalls(flows[1]!, 0, keys[1]!, freshKeys(0x7602)).a[0]!);
+      expect(asU32((await entry()).value)).toBe(SEL_MANY);
+      await sealBoth();
+      // A flow between these addresses that no selector names is still denied.
+      const stray = buildPacket({ src: A, dst: B, protocol: 'udp', sport: 41004, dport: 9499, payload: randomBytes(30) });
+      expect((await a.testRun('dp_egress', [stray]))[0]!.retval).toBe(TC_ACT_SHOT);
+      await a.removeEdge(flows[1]!.edge);
+      if (asU32(before) === 0) expect(asU32((await entry()).value)).toBe(one.slot + 1);
+      await a.removeEdge(flows[0]!.edge);
+      expect((await entry()).value).toBe(before);
     } finally {
       for (const f of flows) await a.removeEdge(f.edge);
     }
