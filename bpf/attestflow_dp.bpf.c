@@ -108,7 +108,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, DP_SEL_FAST);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, __u64);
 } dp_sel_fast SEC(".maps");
 
 struct {
@@ -425,10 +425,11 @@ static __always_inline __u32 sel_fast_index(__u32 saddr, __u32 daddr, __u8 proto
 	return (h * 0x9e3779b1U) >> (32 - DP_SEL_FAST_BITS);
 }
 
-/* The selector index entry for this packet and direction: 0 (no selector), a slot + 1, or MANY. */
-static __always_inline __u32 sel_fast_entry(const struct pkt *k, __u32 dir)
+/* The selector index entry for this packet and direction: 0 (no selector), SPI << 32 | slot + 1, or MANY. */
+static __always_inline __u64 sel_fast_entry(const struct pkt *k, __u32 dir)
 {
-	__u32 idx = sel_fast_index(k->ip.saddr, k->ip.daddr, k->ip.protocol, dir), *e;
+	__u32 idx = sel_fast_index(k->ip.saddr, k->ip.daddr, k->ip.protocol, dir);
+	__u64 *e;
 
 	e = bpf_map_lookup_elem(&dp_sel_fast, &idx);
 	return e ? *e : DP_SEL_MANY;
@@ -462,24 +463,27 @@ static __always_inline int slot_end(struct dp_ctx_slot *cs, __u32 spi)
 }
 
 /*
- * The slot an index entry names, if it holds an outbound key bound to this packet's flow (see
- * dp_sel_fast), with its SPI; else NULL and dp_sel decides.
+ * What an index entry that names one SA says about this packet (dp_sel_fast): the SA's selector is
+ * the only one of direction dir that hashes here, so the packet is on it (1, with the slot and the
+ * SPI) or on no selector of that direction at all (0). -1: the slot does not hold that SA's key
+ * right now (it is changing hands): ask dp_sel.
  */
-static __always_inline struct dp_ctx_slot *sel_fast_slot(const struct pkt *k, __u32 e, __u32 *spi)
+static __always_inline int sel_fast_match(const struct pkt *k, __u64 e, __u32 dir, struct dp_ctx_slot **csp, __u32 *spi)
 {
-	__u32 slot = e - 1;
+	__u32 slot = (__u32)e - 1;
 	struct dp_ctx_slot *cs;
 
-	if (e == DP_SEL_MANY)
-		return NULL;
 	cs = bpf_map_lookup_elem(&dp_ctx, &slot);
 	if (!cs)
-		return NULL;
+		return -1;
 	*spi = slot_begin(cs);
-	if (!*spi || cs->dir != DP_DIR_OUT || cs->sel.saddr != k->ip.saddr || cs->sel.daddr != k->ip.daddr ||
-	    cs->sel.proto != k->ip.protocol || cs->sel.port != (cs->sel.port_kind == DP_PORT_DST ? k->dport : k->sport))
-		return NULL;
-	return cs;
+	/* The entry names the SA (its SPI) as well as the slot: a slot that changed hands since, or a
+	 * torn entry, does not match, and dp_sel decides. */
+	if (!*spi || *spi != (__u32)(e >> 32) || cs->dir != dir)
+		return -1;
+	*csp = cs;
+	return cs->sel.saddr == k->ip.saddr && cs->sel.daddr == k->ip.daddr && cs->sel.proto == k->ip.protocol &&
+	       cs->sel.port == (cs->sel.port_kind == DP_PORT_DST ? k->dport : k->sport);
 }
 
 static __always_inline int is_ctrl(const struct pkt *k)
@@ -802,7 +806,8 @@ int dp_egress(struct __sk_buff *skb)
 	struct dp_ctx_slot *cs;
 	struct dp_sel_val *v;
 	struct pkt k;
-	__u32 spi = 0, slot, e;
+	__u32 spi = 0, slot;
+	__u64 e;
 	int act;
 
 	if (parse(skb, &k, DP_DIR_OUT, &act))
@@ -813,9 +818,13 @@ int dp_egress(struct __sk_buff *skb)
 	e = sel_fast_entry(&k, DP_DIR_OUT);
 	if (!e)
 		return verdict(DP_DIR_OUT, DP_V_DENY, TC_ACT_SHOT);
-	cs = sel_fast_slot(&k, e, &spi);
-	if (cs)
-		return seal(skb, &k, cs, spi);
+	if (e != DP_SEL_MANY) {
+		act = sel_fast_match(&k, e, DP_DIR_OUT, &cs, &spi);
+		if (act == 1)
+			return seal(skb, &k, cs, spi);
+		if (act == 0)
+			return verdict(DP_DIR_OUT, DP_V_DENY, TC_ACT_SHOT);
+	}
 	v = sel_lookup(&k);
 	if (!v || v->dir != DP_DIR_OUT)
 		return verdict(DP_DIR_OUT, DP_V_DENY, TC_ACT_SHOT);
@@ -1072,8 +1081,11 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 SEC("tc")
 int dp_ingress(struct __sk_buff *skb)
 {
+	struct dp_ctx_slot *cs;
 	struct dp_sel_val *v;
 	struct pkt k;
+	__u32 spi;
+	__u64 e;
 	int act;
 
 	if (parse(skb, &k, DP_DIR_IN, &act))
@@ -1082,8 +1094,16 @@ int dp_ingress(struct __sk_buff *skb)
 		return open(skb, &k);
 	if (is_ctrl(&k))
 		return verdict(DP_DIR_IN, DP_V_PASS_CTRL, TC_ACT_OK);
-	if (!sel_fast_entry(&k, DP_DIR_IN))
+	e = sel_fast_entry(&k, DP_DIR_IN);
+	if (!e)
 		return verdict(DP_DIR_IN, DP_V_DENY, TC_ACT_SHOT);
+	if (e != DP_SEL_MANY) {
+		act = sel_fast_match(&k, e, DP_DIR_IN, &cs, &spi);
+		if (act == 1)
+			return verdict(DP_DIR_IN, DP_V_PLAINTEXT_ON_EDGE, TC_ACT_SHOT);
+		if (act == 0)
+			return verdict(DP_DIR_IN, DP_V_DENY, TC_ACT_SHOT);
+	}
 	v = sel_lookup(&k);
 	if (v)
 		return verdict(DP_DIR_IN, DP_V_PLAINTEXT_ON_EDGE, TC_ACT_SHOT);

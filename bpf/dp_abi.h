@@ -47,15 +47,18 @@ struct dp_sel_val {
 /*
  * The selector index, by addresses, protocol and direction (the ports are left out, so one lookup
  * serves selectors of either port kind): entry dp_sel_fast_index(saddr, daddr, proto, dir) is
- *   0           no selector of that direction has these addresses and protocol: deny, no hash lookup;
- *   slot + 1    (out) exactly one outbound selector in use hashes here, sealed with the key in slot;
- *   DP_SEL_MANY several selectors (or an inbound one) hash here: ask dp_sel.
+ *   0           no selector of that direction hashes here: deny, no hash lookup;
+ *   SPI << 32 | slot + 1
+ *               exactly one selector of that direction hashes here, and slot holds the key of SA
+ *               SPI on it (out: the SA in use, which seals it): a packet on it is sealed (out) or is
+ *               plaintext on an edge (in), any other packet is denied, without a hash lookup;
+ *   DP_SEL_MANY several selectors hash here: ask dp_sel.
  * User space recomputes an entry from the selectors it books whenever one of them changes. A slot
  * named here is still only a hint: it records its SPI, direction and selector, and a packet uses
  * it only if they match (else dp_sel decides), so a stale or torn entry can never send a flow
  * under another flow's key. src/dataplane/abi.ts computes the same index.
  */
-#define DP_SEL_MANY 0xffffffffU
+#define DP_SEL_MANY 0xffffffffULL
 #define DP_SEL_FAST 1024
 #define DP_SEL_FAST_BITS 10
 /* The same for inbound SAs by SPI (dp_spi_fast): entry (spi * 0x9e3779b1) >> 22 holds slot + 1. */

@@ -90,8 +90,15 @@ export function decodeSelVal(b: Buffer): { edgeId: number; dir: number; outSpi: 
   return { edgeId: b.readUInt32LE(0), dir: b.readUInt32LE(4), outSpi: b.readUInt32LE(8), outSlot: b.readUInt32LE(12) };
 }
 
-/** A selector index entry naming several selectors (or inbound ones): ask the selector table. */
-export const SEL_MANY = 0xffffffff;
+/** A selector index entry naming several selectors: ask the selector table. */
+export const SEL_MANY = 0xffffffffn;
+
+/** A selector index entry (8 bytes): 0, SPI << 32 | slot + 1, or SEL_MANY. */
+export function encodeSelFast(v: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(v, 0);
+  return b;
+}
 
 /**
  * The selector index entry (dp_sel_fast) of an encoded selector in a direction: the same hash as

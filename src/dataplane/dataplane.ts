@@ -27,6 +27,7 @@ import {
   ctxSaArgs,
   decodeCtxSlot,
   decodeSa,
+  encodeSelFast,
   decodeSelVal,
   encodeCfg,
   encodeSa,
@@ -139,14 +140,16 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /**
  * What selector index entry `idx` of direction `dir` must hold for the SAs booked (dp_abi.h):
- * 0 when no selector hashes there, the slot + 1 of the one outbound SA in use when exactly one
- * does, else SEL_MANY (the selector table decides; inbound entries are never more than a flag).
+ * 0 when no selector hashes there; when exactly one does, the slot + 1 of an SA on it (out: the
+ * one in use; in: the newest); else SEL_MANY (the selector table decides).
  */
-function indexValue(sas: readonly InstalledSa[], idx: number, dir: number): number {
-  const here = (x: InstalledSa) => selFastIndex(Buffer.from(x.selector, 'hex'), dir) === idx;
-  if (dir === DIR_IN) return sas.some((x) => x.direction === 'in' && here(x)) ? SEL_MANY : 0;
-  const users = sas.filter((x) => x.direction === 'out' && x.inUse && here(x));
-  return users.length === 0 ? 0 : users.length === 1 ? users[0]!.slot + 1 : SEL_MANY;
+function indexValue(sas: readonly InstalledSa[], idx: number, dir: number): bigint {
+  const d = dir === DIR_OUT ? 'out' : 'in';
+  const on = sas
+    .filter((x) => x.direction === d && x.inUse && selFastIndex(Buffer.from(x.selector, 'hex'), dir) === idx)
+    .sort((a, b) => b.epoch - a.epoch);
+  const selectors = new Set(on.map((x) => x.selector));
+  return selectors.size === 0 ? 0n : selectors.size === 1 ? (BigInt(on[0]!.spi) << 32n) | BigInt(on[0]!.slot + 1) : SEL_MANY;
 }
 
 export class Dataplane {
@@ -319,9 +322,9 @@ export class Dataplane {
       }
       // The selector index entry, recomputed from what is now booked (see dp_sel_fast).
       const idx = hex(u32le(selFastIndex(selBuf, dir)));
-      const before = (await this.entry('dp_sel_fast', idx)) ?? u32le(0);
+      const before = (await this.entry('dp_sel_fast', idx)) ?? encodeSelFast(0n);
       const entry = indexValue(await this.installed(), selFastIndex(selBuf, dir), dir);
-      await runOne(`update ${this.pinDir} dp_sel_fast ${idx} ${hex(u32le(entry))}`, 'dataplane.kernel', 'indexing the selector', this.h);
+      await runOne(`update ${this.pinDir} dp_sel_fast ${idx} ${hex(encodeSelFast(entry))}`, 'dataplane.kernel', 'indexing the selector', this.h);
       undo.unshift(`update ${this.pinDir} dp_sel_fast ${idx} ${hex(before)}`);
     } catch (e) {
       await runHelper(undo, this.h).catch(() => undefined);
@@ -347,7 +350,7 @@ export class Dataplane {
     // The selector index entry as it will be once this SA is gone (written first: see dp_sel_fast).
     const after = all.filter((x) => x !== sa).map((x) => (x === next ? { ...x, inUse: true } : x));
     const fidx = selFastIndex(Buffer.from(sa.selector, 'hex'), dir);
-    lines.push(`update ${this.pinDir} dp_sel_fast ${hex(u32le(fidx))} ${hex(u32le(indexValue(after, fidx, dir)))}`);
+    lines.push(`update ${this.pinDir} dp_sel_fast ${hex(u32le(fidx))} ${hex(encodeSelFast(indexValue(after, fidx, dir)))}`);
     if (dir === DIR_IN) {
       const idx = hex(u32le(spiFastIndex(sa.spi)));
       const held = (await this.entry('dp_spi_fast', idx))?.readUInt32LE(0) ?? 0;

@@ -456,7 +456,7 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
       expect(maps.get('dp_sel')).toMatchObject({ keySize: SEL_SIZE, valueSize: SEL_VAL_SIZE });
       expect(maps.get('dp_sa')).toMatchObject({ keySize: SA_KEY_SIZE, valueSize: SA_SIZE });
       expect(maps.get('dp_ctx')).toMatchObject({ keySize: 4, valueSize: CTX_SLOT_SIZE, maxEntries: SLOTS });
-      expect(maps.get('dp_sel_fast')).toMatchObject({ keySize: 4, valueSize: 4, maxEntries: SEL_FAST });
+      expect(maps.get('dp_sel_fast')).toMatchObject({ keySize: 4, valueSize: 8, maxEntries: SEL_FAST });
       expect(maps.get('dp_spi_fast')).toMatchObject({ keySize: 4, valueSize: 4, maxEntries: SEL_FAST });
     });
 

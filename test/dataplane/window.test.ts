@@ -223,16 +223,17 @@ describe.skipIf(reason !== undefined)('anti-replay window and SA guards in the k
     try {
       await a.install(edgeInstalls(flows[0]!, 0, keys[0]!, freshKeys(0x7601)).a[0]!);
       const one = (await a.installed()).find((x) => x.spi === keys[0]!.spi)!;
-      const asU32 = (v: unknown) => Buffer.from(v as string, 'hex').readUInt32LE(0);
-      if (asU32(before) === 0) expect(asU32((await entry()).value)).toBe(one.slot + 1);
+      const asU64 = (v: unknown) => Buffer.from(v as string, 'hex').readBigUInt64LE(0);
+      const solo = (BigInt(one.spi) << 32n) | BigInt(one.slot + 1);
+      if (asU64(before) === 0n) expect(asU64((await entry()).value)).toBe(solo);
       await a.install(edgeInstalls(flows[1]!, 0, keys[1]!, freshKeys(0x7602)).a[0]!);
-      expect(asU32((await entry()).value)).toBe(SEL_MANY);
+      expect(asU64((await entry()).value)).toBe(SEL_MANY);
       await sealBoth();
       // A flow between these addresses that no selector names is still denied.
       const stray = buildPacket({ src: A, dst: B, protocol: 'udp', sport: 41004, dport: 9499, payload: randomBytes(30) });
       expect((await a.testRun('dp_egress', [stray]))[0]!.retval).toBe(TC_ACT_SHOT);
       await a.removeEdge(flows[1]!.edge);
-      if (asU32(before) === 0) expect(asU32((await entry()).value)).toBe(one.slot + 1);
+      if (asU64(before) === 0n) expect(asU64((await entry()).value)).toBe(solo);
       await a.removeEdge(flows[0]!.edge);
       expect((await entry()).value).toBe(before);
     } finally {
