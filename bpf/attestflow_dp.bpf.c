@@ -814,27 +814,27 @@ int dp_egress(struct __sk_buff *skb)
 		return act;
 	if (is_ctrl(&k))
 		return verdict(DP_DIR_OUT, DP_V_PASS_CTRL, TC_ACT_OK);
-	/* The selector index first (no hash lookup), then the selector table, which decides. */
+	/* The selector index first (no hash lookup), then the selector table, which decides. One call
+	 * of seal() (it is inlined: two would double the program). */
 	e = sel_fast_entry(&k, DP_DIR_OUT);
 	if (!e)
 		return verdict(DP_DIR_OUT, DP_V_DENY, TC_ACT_SHOT);
-	if (e != DP_SEL_MANY) {
-		act = sel_fast_match(&k, e, DP_DIR_OUT, &cs, &spi);
-		if (act == 1)
-			return seal(skb, &k, cs, spi);
-		if (act == 0)
-			return verdict(DP_DIR_OUT, DP_V_DENY, TC_ACT_SHOT);
-	}
-	v = sel_lookup(&k);
-	if (!v || v->dir != DP_DIR_OUT)
+	act = e == DP_SEL_MANY ? -1 : sel_fast_match(&k, e, DP_DIR_OUT, &cs, &spi);
+	if (act == 0)
 		return verdict(DP_DIR_OUT, DP_V_DENY, TC_ACT_SHOT);
-	if (!v->out_spi)
-		return verdict(DP_DIR_OUT, DP_V_NO_SA, TC_ACT_SHOT);
-	slot = v->out_slot;
-	cs = bpf_map_lookup_elem(&dp_ctx, &slot);
-	if (!cs || slot_begin(cs) != v->out_spi || cs->dir != DP_DIR_OUT)
-		return verdict(DP_DIR_OUT, DP_V_NO_KEY, TC_ACT_SHOT);
-	return seal(skb, &k, cs, v->out_spi);
+	if (act != 1) {
+		v = sel_lookup(&k);
+		if (!v || v->dir != DP_DIR_OUT)
+			return verdict(DP_DIR_OUT, DP_V_DENY, TC_ACT_SHOT);
+		if (!v->out_spi)
+			return verdict(DP_DIR_OUT, DP_V_NO_SA, TC_ACT_SHOT);
+		slot = v->out_slot;
+		spi = v->out_spi;
+		cs = bpf_map_lookup_elem(&dp_ctx, &slot);
+		if (!cs || slot_begin(cs) != spi || cs->dir != DP_DIR_OUT)
+			return verdict(DP_DIR_OUT, DP_V_NO_KEY, TC_ACT_SHOT);
+	}
+	return seal(skb, &k, cs, spi);
 }
 
 /* ---------------------------------------------------------------- ingress: open */
@@ -921,6 +921,8 @@ static __always_inline int replay_commit(struct dp_ctx_slot *sa, __u64 seq)
 	__u64 *word = &sa->win[blk & (DP_WIN_WORDS - 1)];
 	int i;
 
+	/* Retries are rare (another CPU changed this word): loops, not eight unrolled copies. */
+#pragma clang loop unroll(disable)
 	for (i = 0; i < 8; i++) {
 		if (seq + DP_WIN <= READ_ONCE(sa->top))
 			return DP_V_OUT_OF_WINDOW;
@@ -940,6 +942,7 @@ static __always_inline int replay_commit(struct dp_ctx_slot *sa, __u64 seq)
 	if (i == 8)
 		return DP_V_WINDOW_BUSY;
 	/* Raise the top (a lagging top only delays dropping old packets; replays are caught above). */
+#pragma clang loop unroll(disable)
 	for (i = 0; i < 8; i++) {
 		top = READ_ONCE(sa->top);
 		if (seq <= top || __sync_val_compare_and_swap(&sa->top, top, seq) == top)
