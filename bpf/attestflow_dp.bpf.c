@@ -64,10 +64,8 @@ struct dp_ctx_slot {
 	}
 
 struct dp_scratch {
-	__u8 pad[4];
-	/* head and mac are contiguous: once B0 and B1 are spent, head[0..4) + mac[0..32) hold the IPv4
-	 * and ESP headers right before the ciphertext, so the sealed packet is written in one store. */
-	__u8 head[4];
+	/* Once B0 and B1 are spent, mac[16..32) holds the ESP header right before the ciphertext, so
+	 * the ESP part of a sealed packet is written in one store. */
 	U64_VIEW(mac);     /* B0 | B1 | payload (| tag once sealed) */
 	U64_VIEW(mac_out);
 	U64_VIEW(ctr);     /* A0 .. An */
@@ -340,6 +338,26 @@ static __always_inline void ip_rewrite(struct iphdr *ip, __u16 tot_len_be, __u8 
 	ip->check = ~sum;
 }
 
+/*
+ * Writes the words of the IPv4 header that ip_rewrite() changes (0..4: total length; 8..12:
+ * protocol and checksum) from k->ip; the rest of the header is the same on the wire.
+ */
+static __always_inline int ip_store_changed(struct __sk_buff *skb, const struct iphdr *ip)
+{
+	void *data, *end;
+	__u32 *w;
+
+	barrier_var(skb); /* a fresh load of data and data_end: clang must not reuse ctx addresses */
+	data = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
+	w = data + IP_OFF;
+	if ((void *)(w + 3) > end)
+		return bpf_skb_store_bytes(skb, IP_OFF, ip, sizeof(*ip), 0);
+	w[0] = ((const __u32 *)ip)[0];
+	w[2] = ((const __u32 *)ip)[2];
+	return 0;
+}
+
 struct pkt {
 	struct iphdr ip;
 	__u16 sport;
@@ -518,15 +536,19 @@ static __always_inline void esp_blocks(struct ccm_init *p, const __u8 *salt3, __
 }
 
 /*
- * Writes n bytes (a multiple of 4) from src to the packet at IP_OFF with direct packet access:
- * below DP_FAST_STORE bytes this costs less than a bpf_skb_store_bytes call. Returns -1 when the
- * packet is not linear that far or n is too large; the caller then stores with the helper (which
- * rewrites everything this may have written).
+ * Writes n bytes (a multiple of 4) from src to the packet at offset at (a constant) with direct
+ * packet access: below DP_FAST_STORE bytes this costs less than a bpf_skb_store_bytes call. Returns
+ * -1 when the packet is not linear that far or n is too large; the caller then stores with the
+ * helper (which rewrites everything this may have written).
  */
 #define DP_FAST_STORE 320
-static __always_inline int store_fast(struct __sk_buff *skb, const __u8 *src, __u32 n)
+static __always_inline int store_fast(struct __sk_buff *skb, __u32 at, const __u8 *src, __u32 n)
 {
-	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	void *data, *end;
+
+	barrier_var(skb);
+	data = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
 	__u32 i, o;
 	__u8 *p;
 
@@ -540,7 +562,7 @@ static __always_inline int store_fast(struct __sk_buff *skb, const __u8 *src, __
 		barrier_var(o);
 		if (o > DP_FAST_STORE - 16)
 			return -1;
-		p = data + IP_OFF + o;
+		p = data + at + o;
 		if ((void *)(p + 16) > end)
 			return -1;
 		*(__u64 *)p = *(const __u64 *)(src + o);
@@ -552,7 +574,7 @@ static __always_inline int store_fast(struct __sk_buff *skb, const __u8 *src, __
 		barrier_var(o);
 		if (o > DP_FAST_STORE - 8)
 			return -1;
-		p = data + IP_OFF + o;
+		p = data + at + o;
 		if ((void *)(p + 8) > end)
 			return -1;
 		*(__u64 *)p = *(const __u64 *)(src + o);
@@ -562,7 +584,7 @@ static __always_inline int store_fast(struct __sk_buff *skb, const __u8 *src, __
 		barrier_var(o);
 		if (o > DP_FAST_STORE - 4)
 			return -1;
-		p = data + IP_OFF + o;
+		p = data + at + o;
 		if ((void *)(p + 4) > end)
 			return -1;
 		*(__u32 *)p = *(const __u32 *)(src + o);
@@ -779,8 +801,6 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, struct dp_
 
 	/* B0 and B1 are spent: IPv4 and ESP headers go right before the ciphertext. */
 	ip_rewrite(&k->ip, bpf_htons(20 + DP_ESP_HDR + plen + DP_ICV), IPPROTO_ESP);
-	__builtin_memcpy(&s->head[0], &k->ip, 4);
-	__builtin_memcpy(&s->mac[0], (__u8 *)&k->ip + 4, 16);
 	__builtin_memcpy(&s->mac[16], &spi_be, 4);
 	__builtin_memcpy(&s->mac[20], &seq_be, 4);
 	__builtin_memcpy(&s->mac[24], &iv, 8);
@@ -791,11 +811,13 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, struct dp_
 	 * transport header offset now points at the ESP header, as it should. */
 	if (bpf_skb_change_tail(skb, ETH_HLEN + 20 + DP_ESP_HDR + plen + DP_ICV, 0))
 		return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
-	plen = 20 + DP_ESP_HDR + plen + DP_ICV;
+	/* The IP header's changed words, then ESP header, ciphertext and ICV (s->mac[16..]). */
+	plen = DP_ESP_HDR + plen + DP_ICV;
 	barrier_var(plen);
-	if (plen > 20 + DP_ESP_HDR + DP_MAX_PT + DP_ICV)
+	if (plen > DP_ESP_HDR + DP_MAX_PT + DP_ICV)
 		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
-	if (store_fast(skb, &s->head[0], plen) && bpf_skb_store_bytes(skb, IP_OFF, &s->head[0], plen, 0))
+	if (ip_store_changed(skb, &k->ip) ||
+	    (store_fast(skb, L4_OFF, &s->mac[16], plen) && bpf_skb_store_bytes(skb, L4_OFF, &s->mac[16], plen, 0)))
 		return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
 	return verdict(DP_DIR_OUT, DP_V_SEALED, TC_ACT_OK);
 }
@@ -1071,12 +1093,12 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 	if (len > DP_MAX_PT || len == 0)
 		return verdict(DP_DIR_IN, DP_V_MALFORMED, TC_ACT_SHOT);
 	ip_rewrite(&k->ip, bpf_htons(20 + len), nh);
-	__builtin_memcpy(&s->mac[12], &k->ip, sizeof(k->ip));
 	/* The IPv4 header and the plaintext are written over the ESP packet's first bytes; the packet is
 	 * not shrunk: the IP layer trims whatever lies past the header's total length (ip_rcv, as it
 	 * does Ethernet padding), here the rest of the ciphertext and the ICV. Resizing would cost a
 	 * helper call per packet for nothing. */
-	if (store_fast(skb, &s->mac[12], 20 + len) && bpf_skb_store_bytes(skb, IP_OFF, &s->mac[12], 20 + len, 0))
+	if (ip_store_changed(skb, &k->ip) ||
+	    (store_fast(skb, L4_OFF, &s->mac[32], len) && bpf_skb_store_bytes(skb, L4_OFF, &s->mac[32], len, 0)))
 		return verdict(DP_DIR_IN, DP_V_ADJUST_ERR, TC_ACT_SHOT);
 	return verdict(DP_DIR_IN, DP_V_OPENED, TC_ACT_OK);
 }
