@@ -9,7 +9,6 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
-  generateKeyPairSync,
   hkdfSync,
   randomBytes,
   sign,
@@ -103,13 +102,11 @@ const u8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.b
 export const nodeCrypto: CryptoProvider = {
   name: 'node',
   x25519Generate() {
-    const { privateKey } = generateKeyPairSync('x25519');
-    const jwk = privateKey.export({ format: 'jwk' });
-    const secret = new Uint8Array(Buffer.from(jwk.d as string, 'base64url'));
-    const publicKey = new Uint8Array(Buffer.from(jwk.x as string, 'base64url'));
-    xPrivs.set(secret, { raw: secret.slice(), key: privateKey });
-    publicOf.set(privateKey, publicKey.slice());
-    return { secret, publicKey };
+    // 32 random bytes are a valid X25519 secret (RFC 7748 clamps on use). Not generateKeyPairSync:
+    // on Node 20 its key's JWK export could deadlock the main thread against the GC (see
+    // src/make/README.md); this is the path every handshake takes.
+    const secret = new Uint8Array(randomBytes(32));
+    return { secret, publicKey: this.x25519Public(secret) };
   },
   x25519Public(secret) {
     checkLength('X25519 secret', secret, 32);

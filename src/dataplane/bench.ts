@@ -83,7 +83,7 @@ function cpuHasAes(): boolean {
 export async function benchDataplane(opts: DataplaneBenchOptions = {}): Promise<DataplaneBenchResult> {
   if (process.getuid?.() !== 0) throw new DataplaneError('dataplane.needs-root', 'the data-plane benchmark loads eBPF programs: run it as root');
   const sizes = opts.sizes ?? [64, 512, 1400];
-  const samples = opts.samples ?? 101;
+  const samples = opts.samples ?? 301;
   const verdictRepeat = opts.verdictRepeat ?? 20000;
   const A = '10.78.0.1';
   const B = '10.78.0.2';

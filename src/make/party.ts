@@ -78,11 +78,11 @@ export function toEdgeKeys(k: ExportedKeys): EdgeKeys {
 }
 
 /**
- * A fresh X25519 secret: 32 random bytes (RFC 7748 §5: any 32 bytes, clamped on use). Not the
- * provider's x25519Generate(): on node 20 that is generateKeyPairSync + a JWK export, and a GC
+ * A fresh X25519 secret: 32 random bytes (RFC 7748 §5: any 32 bytes, clamped on use). (The node
+ * provider's x25519Generate() once was generateKeyPairSync + a JWK export, and a GC
  * inside the export can run the finished KeyGenJob's destructor, which locks the key mutex the
  * export holds — the main thread deadlocks (seen in the bootstrap bench: gdb showed
- * ExportJWKEdKey → GC → ~KeyGenJob → pthread_mutex_lock), timers included.
+ * ExportJWKEdKey → GC → ~KeyGenJob → pthread_mutex_lock), timers included; it no longer does.)
  */
 function freshSecret(crypto: CryptoProvider): Uint8Array {
   return crypto.randomBytes(32);

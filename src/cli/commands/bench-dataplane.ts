@@ -10,7 +10,7 @@ export const benchDataplaneCommand: BenchSubcommand = {
       .command('dataplane')
       .description('eBPF data plane: policy verdict and AES-CCM seal/open ns per packet vs raw kernel AES (root)')
       .option('--json', 'print the result as JSON')
-      .option('--samples <n>', 'samples per figure', '101')
+      .option('--samples <n>', 'samples per figure', '301')
       .option('--sizes <list>', 'packet sizes in bytes, comma separated', '64,512,1400')
       .action(async (o: { json?: boolean; samples: string; sizes: string }) => {
         const samples = Number(o.samples);
