@@ -25,6 +25,7 @@ extern struct bpf_crypto_ctx *bpf_crypto_ctx_create(const struct bpf_crypto_para
 extern void bpf_crypto_ctx_release(struct bpf_crypto_ctx *ctx) __ksym;
 extern int bpf_crypto_encrypt(struct bpf_crypto_ctx *ctx, const struct bpf_dynptr *src,
 			      const struct bpf_dynptr *dst, const struct bpf_dynptr *siv__nullable) __ksym;
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 
 /* One untorn load the compiler may not repeat or drop (the words below change under other CPUs). */
 #define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
@@ -1096,7 +1097,12 @@ static __always_inline int open(struct __sk_buff *skb, struct pkt *k)
 	/* The IPv4 header and the plaintext are written over the ESP packet's first bytes; the packet is
 	 * not shrunk: the IP layer trims whatever lies past the header's total length (ip_rcv, as it
 	 * does Ethernet padding), here the rest of the ciphertext and the ICV. Resizing would cost a
-	 * helper call per packet for nothing. */
+	 * helper call per packet for nothing, except when a device summed the packet for the stack
+	 * (CHECKSUM_COMPLETE): that sum covered the ciphertext, and shrinking drops it (the stack then
+	 * checks the plaintext's own checksum) instead of leaving a stale sum ("hw csum failure"). */
+	if (((struct sk_buff *)bpf_cast_to_kern_ctx(skb))->ip_summed == 2 /* CHECKSUM_COMPLETE */ &&
+	    bpf_skb_change_tail(skb, ETH_HLEN + 20 + len, 0))
+		return verdict(DP_DIR_IN, DP_V_ADJUST_ERR, TC_ACT_SHOT);
 	if (ip_store_changed(skb, &k->ip) ||
 	    (store_fast(skb, L4_OFF, &s->mac[32], len) && bpf_skb_store_bytes(skb, L4_OFF, &s->mac[32], len, 0)))
 		return verdict(DP_DIR_IN, DP_V_ADJUST_ERR, TC_ACT_SHOT);
