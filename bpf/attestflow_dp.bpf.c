@@ -1201,6 +1201,8 @@ int dp_ctx_set(struct dp_ctx_req *req)
 		__builtin_memset(cs->win, 0, sizeof(cs->win));
 		__sync_lock_test_and_set(&cs->spi, req->spi);
 	} else {
+		cs->salt[0] = cs->salt[1] = cs->salt[2] = 0;
+		cs->dir = 0;
 		__builtin_memset(&cs->sel, 0, sizeof(cs->sel));
 		cs->seq = 0;
 		cs->top = 0;

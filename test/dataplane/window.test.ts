@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dataplane } from '../../src/dataplane/dataplane.js';
-import { SEL_MANY, ctxSaArgs, encodeSelector, selFastIndex } from '../../src/dataplane/abi.js';
+import { CTX_SLOT_SIZE, SEL_MANY, ctxSaArgs, encodeSelector, selFastIndex } from '../../src/dataplane/abi.js';
 import { espHeader, espOpen, espSeal } from '../../src/dataplane/esp.js';
 import { defaultHelper, runHelper } from '../../src/dataplane/helper.js';
 import { buildPacket } from '../../src/dataplane/packet.js';
@@ -179,6 +179,7 @@ describe.skipIf(reason !== undefined)('anti-replay window and SA guards in the k
     const e1 = freshKeys(0x7202);
     const frame = buildPacket({ src: A, dst: B, protocol: 'udp', sport: 41002, dport: flow.dstPort, payload: randomBytes(40) });
     await a.install(edgeInstalls(flow, 0, e0, freshKeys(0x7301)).a[0]!);
+    const slots: number[] = [];
     try {
       const s0 = await a.testRun('dp_egress', [frame, frame]);
       expect(s0.map((r) => espHeader(r.data))).toEqual([{ spi: e0.spi, seq: 1 }, { spi: e0.spi, seq: 2 }]);
@@ -186,6 +187,7 @@ describe.skipIf(reason !== undefined)('anti-replay window and SA guards in the k
       const sas = await a.installed();
       expect(sas.find((s) => s.spi === e0.spi)).toMatchObject({ inUse: false, seq: 2n });
       expect(sas.find((s) => s.spi === e1.spi)).toMatchObject({ inUse: true, seq: 0n });
+      slots.push(...sas.filter((x) => [e0.spi, e1.spi].includes(x.spi)).map((x) => x.slot));
       const [s1] = await a.testRun('dp_egress', [frame]);
       expect(espHeader(s1!.data)).toEqual({ spi: e1.spi, seq: 1 });
       // The SA in use goes: epoch 0 takes over again and goes on from its own counter (3, never 1).
@@ -202,6 +204,12 @@ describe.skipIf(reason !== undefined)('anti-replay window and SA guards in the k
       await a.removeEdge(flow.edge);
     }
     expect((await a.installed()).filter((s) => [e0.spi, e1.spi].includes(s.spi))).toEqual([]);
+    // Removal leaves nothing of the SA in its slot: no key, SPI, salt, selector, counter or window.
+    expect(slots).toHaveLength(2);
+    for (const slot of slots) {
+      const [r] = await runHelper([`lookup ${a.pinDir} dp_ctx ${Buffer.from(Uint32Array.of(slot).buffer).toString('hex')}`]);
+      expect(Buffer.from(r!.value as string, 'hex').equals(Buffer.alloc(CTX_SLOT_SIZE))).toBe(true);
+    }
   });
 
   it('the selector index: one flow per entry is sealed without a hash lookup, several share one through the table', async () => {
