@@ -158,9 +158,9 @@ export {
  */
 export {
   Dataplane, DataplaneError, edgeId as dataplaneEdgeId, selectorFor, saInstallsFor, espSeal, espOpen, espHeader, buildPacket, parseFrame,
-  benchDataplane, formatDataplaneBench, VERDICTS,
+  benchDataplane, benchDataplaneRuns, formatDataplaneBench, formatDataplaneRuns, VERDICTS,
   type Counters, type DataplaneMeasurement, type DataplaneOptions, type InstalledSa, type MapLayout, type ProgramName,
-  type TestRunResult, type EspKeys, type Opened, type DataplaneBenchResult, type Verdict as DataplaneVerdict, type EdgeFlow, type SaInstall,
+  type TestRunResult, type EspKeys, type Opened, type DataplaneBenchResult, type DataplaneBenchRuns, type Verdict as DataplaneVerdict, type EdgeFlow, type SaInstall,
 } from './dataplane/index.js';
 
 // --- model checking (src/model) -------------------------------------------------------------

@@ -176,3 +176,89 @@ export function formatDataplaneBench(r: DataplaneBenchResult): string {
   ];
   return lines.join('\n');
 }
+
+/** One size's figures over several runs: medians of the runs' figures, with their range. */
+export interface SizeSummary {
+  readonly bytes: number;
+  readonly rawAesNs: number;
+  readonly sealRatio: number;
+  readonly sealRatioRange: readonly [number, number];
+  readonly openRatio: number;
+  readonly openRatioRange: readonly [number, number];
+}
+
+export interface DataplaneBenchRuns {
+  readonly runs: readonly DataplaneBenchResult[];
+  /** Medians over the runs: one run is one sample of a machine whose load changes by the minute. */
+  readonly summary: {
+    readonly verdict: { readonly egressDenyNs: number; readonly ingressDenyNs: number; readonly maxDenyNs: number };
+    readonly sizes: readonly SizeSummary[];
+    /** Runs in which every target held. */
+    readonly runsMeetingTargets: number;
+    readonly targets: { readonly maxRatio: number; readonly maxVerdictNs: number; readonly met: boolean };
+  };
+}
+
+/**
+ * `runs` measurements one after another (each loads its own data planes), summarised by the
+ * medians of their figures. `onRun` sees each result as it comes (progress for long runs).
+ */
+export async function benchDataplaneRuns(
+  opts: DataplaneBenchOptions,
+  runs: number,
+  onRun?: (r: DataplaneBenchResult, i: number) => void,
+): Promise<DataplaneBenchRuns> {
+  if (!Number.isInteger(runs) || runs < 1) throw new DataplaneError('dataplane.bad-config', `runs must be a positive integer, got ${runs}`);
+  const all: DataplaneBenchResult[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = await benchDataplane(opts);
+    all.push(r);
+    onRun?.(r, i);
+  }
+  const first = all[0]!;
+  const sizes = first.sizes.map((s, k): SizeSummary => {
+    const col = (f: (x: SizeResult) => number) => all.map((r) => f(r.sizes[k]!));
+    const range = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
+    return {
+      bytes: s.bytes,
+      rawAesNs: median(col((x) => x.rawAesNs)),
+      sealRatio: median(col((x) => x.sealRatio)),
+      sealRatioRange: range(col((x) => x.sealRatio)),
+      openRatio: median(col((x) => x.openRatio)),
+      openRatioRange: range(col((x) => x.openRatio)),
+    };
+  });
+  const egress = median(all.map((r) => r.verdict.egressDenyNs));
+  const ingress = median(all.map((r) => r.verdict.ingressDenyNs));
+  const { maxRatio, maxVerdictNs } = first.targets;
+  return {
+    runs: all,
+    summary: {
+      verdict: { egressDenyNs: egress, ingressDenyNs: ingress, maxDenyNs: Math.max(...all.map((r) => Math.max(r.verdict.egressDenyNs, r.verdict.ingressDenyNs))) },
+      sizes,
+      runsMeetingTargets: all.filter((r) => r.targets.met).length,
+      targets: {
+        maxRatio,
+        maxVerdictNs,
+        met: sizes.every((s) => s.sealRatio <= maxRatio && s.openRatio <= maxRatio) && egress < maxVerdictNs && ingress < maxVerdictNs,
+      },
+    },
+  };
+}
+
+/** One line per run (raw AES for the smallest size tells how loaded the machine was), then the medians. */
+export function formatDataplaneRuns(r: DataplaneBenchRuns): string {
+  const f = (n: number): string => (n >= 1000 ? `${(n / 1000).toFixed(2)} µs` : `${n.toFixed(0)} ns`);
+  const s = r.summary;
+  const lines = [
+    `data plane over ${r.runs.length} runs of ${r.runs[0]!.samples} samples (kernel AES: ${r.runs[0]!.aesDriver}); medians of the runs' figures (range)`,
+    `policy verdict: egress deny ${f(s.verdict.egressDenyNs)}, ingress deny ${f(s.verdict.ingressDenyNs)}, worst run ${f(s.verdict.maxDenyNs)}  (target < ${s.targets.maxVerdictNs} ns)`,
+    `${'bytes'.padStart(6)} ${'raw AES'.padStart(10)} ${'seal ratio'.padStart(24)} ${'open ratio'.padStart(24)}`,
+    ...s.sizes.map(
+      (z) =>
+        `${String(z.bytes).padStart(6)} ${f(z.rawAesNs).padStart(10)} ${`${z.sealRatio.toFixed(3)} (${z.sealRatioRange[0].toFixed(3)}–${z.sealRatioRange[1].toFixed(3)})`.padStart(24)} ${`${z.openRatio.toFixed(3)} (${z.openRatioRange[0].toFixed(3)}–${z.openRatioRange[1].toFixed(3)})`.padStart(24)}`,
+    ),
+    `targets (ratio <= ${s.targets.maxRatio}, verdict < ${s.targets.maxVerdictNs} ns) on the medians: ${s.targets.met ? 'met' : 'NOT met'}; every target held in ${s.runsMeetingTargets} of ${r.runs.length} runs`,
+  ];
+  return lines.join('\n');
+}

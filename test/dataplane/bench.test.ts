@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { benchDataplane, formatDataplaneBench } from '../../src/dataplane/bench.js';
+import { benchDataplane, benchDataplaneRuns, formatDataplaneBench, formatDataplaneRuns } from '../../src/dataplane/bench.js';
 import { announceSkip, kernelSkipReason, repoRoot } from '../util/env.js';
 
 const reason = kernelSkipReason();
@@ -31,7 +31,24 @@ describe('bench dataplane', () => {
     expect(formatDataplaneBench(r)).toMatch(/raw AES baseline: 2 kfunc calls/);
   });
 
+  it.skipIf(reason !== undefined)('--runs: medians of several runs, with their range and how many runs met every target', async () => {
+    const seen: number[] = [];
+    const r = await benchDataplaneRuns({ samples: 5, sizes: [64], verdictRepeat: 500 }, 3, (_, i) => seen.push(i));
+    expect(seen).toEqual([0, 1, 2]);
+    expect(r.runs).toHaveLength(3);
+    const z = r.summary.sizes[0]!;
+    const seals = r.runs.map((x) => x.sizes[0]!.sealRatio).sort((a, b) => a - b);
+    expect(z.sealRatio).toBe(seals[1]);
+    expect(z.sealRatioRange).toEqual([seals[0], seals[2]]);
+    expect(r.summary.runsMeetingTargets).toBe(r.runs.filter((x) => x.targets.met).length);
+    expect(r.summary.verdict.maxDenyNs).toBeGreaterThanOrEqual(r.summary.verdict.egressDenyNs);
+    expect(formatDataplaneRuns(r)).toMatch(/over 3 runs of 5 samples/);
+  });
+
   it('rejects bad options with a usage error (exit 2)', () => {
+    const q = spawnSync(process.execPath, [bin, 'bench', 'dataplane', '--runs', '0'], { encoding: 'utf8' });
+    expect(q.status).toBe(2);
+    expect(q.stderr).toMatch(/--runs/);
     const r = spawnSync(process.execPath, [bin, 'bench', 'dataplane', '--samples', '1'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--samples/);
