@@ -537,60 +537,76 @@ static __always_inline void esp_blocks(struct ccm_init *p, const __u8 *salt3, __
 }
 
 /*
- * Writes n bytes (a multiple of 4) from src to the packet at offset at (a constant) with direct
- * packet access: below DP_FAST_STORE bytes this costs less than a bpf_skb_store_bytes call. Returns
- * -1 when the packet is not linear that far or n is too large; the caller then stores with the
- * helper (which rewrites everything this may have written).
+ * Copies n bytes (a multiple of 4, 8..max) between buf and the packet at offset at, with direct
+ * packet access: below a few hundred bytes this costs less than bpf_skb_store_bytes or
+ * bpf_skb_load_bytes. at, max and to_pkt are constants at every call, so each use compiles to its
+ * own straight copy. 16 bytes per iteration (one packet bound check and one loop test per two
+ * words), then the last n % 16 (0, 4, 8 or 12). Returns -1 when the packet is not linear that far
+ * or n is out of range; the caller then uses the helper (which rewrites anything this wrote).
  */
 #define DP_FAST_STORE 320
-static __always_inline int store_fast(struct __sk_buff *skb, __u32 at, const __u8 *src, __u32 n)
+#define DP_FAST_LEN 256
+static __always_inline int pkt_copy(struct __sk_buff *skb, __u32 at, __u8 *buf, __u32 n, __u32 max, int to_pkt)
 {
 	void *data, *end;
-
-	barrier_var(skb);
-	data = (void *)(long)skb->data;
-	end = (void *)(long)skb->data_end;
 	__u32 i, o;
 	__u8 *p;
 
-	if (n > DP_FAST_STORE || n < 8 || (n & 3))
+	barrier_var(skb); /* a fresh load of data and data_end: clang must not reuse ctx addresses */
+	data = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
+	if (n > max || n < 8 || (n & 3))
 		return -1;
-	/* 16 bytes per iteration: one packet bound check and one loop test per two words. */
-	for (i = 0; i < DP_FAST_STORE / 16; i++) {
+	for (i = 0; i < max / 16; i++) {
 		o = i * 16;
 		if (o + 16 > n)
 			break;
 		barrier_var(o);
-		if (o > DP_FAST_STORE - 16)
+		if (o > max - 16)
 			return -1;
 		p = data + at + o;
 		if ((void *)(p + 16) > end)
 			return -1;
-		*(__u64 *)p = *(const __u64 *)(src + o);
-		*(__u64 *)(p + 8) = *(const __u64 *)(src + o + 8);
+		if (to_pkt) {
+			*(__u64 *)p = *(const __u64 *)(buf + o);
+			*(__u64 *)(p + 8) = *(const __u64 *)(buf + o + 8);
+		} else {
+			*(__u64 *)(buf + o) = *(const __u64 *)p;
+			*(__u64 *)(buf + o + 8) = *(const __u64 *)(p + 8);
+		}
 	}
-	/* The last n % 16 (0, 4, 8 or 12) bytes. */
 	if (n & 8) {
-		o = (n & ~15U);
+		o = n & ~15U;
 		barrier_var(o);
-		if (o > DP_FAST_STORE - 8)
+		if (o > max - 8)
 			return -1;
 		p = data + at + o;
 		if ((void *)(p + 8) > end)
 			return -1;
-		*(__u64 *)p = *(const __u64 *)(src + o);
+		if (to_pkt)
+			*(__u64 *)p = *(const __u64 *)(buf + o);
+		else
+			*(__u64 *)(buf + o) = *(const __u64 *)p;
 	}
 	if (n & 4) {
 		o = n - 4;
 		barrier_var(o);
-		if (o > DP_FAST_STORE - 4)
+		if (o > max - 4)
 			return -1;
 		p = data + at + o;
 		if ((void *)(p + 4) > end)
 			return -1;
-		*(__u32 *)p = *(const __u32 *)(src + o);
+		if (to_pkt)
+			*(__u32 *)p = *(const __u32 *)(buf + o);
+		else
+			*(__u32 *)(buf + o) = *(const __u32 *)p;
 	}
 	return 0;
+}
+
+static __always_inline int store_fast(struct __sk_buff *skb, __u32 at, __u8 *src, __u32 n)
+{
+	return pkt_copy(skb, at, src, n, DP_FAST_STORE, 1);
 }
 
 /* ---------------------------------------------------------------- egress: seal */
@@ -669,7 +685,6 @@ static __always_inline int l4_csum(struct dp_scratch *s, const struct pkt *k, __
  * included as it stands), or -1 when the packet is not linear that far (the caller takes the
  * helper path).
  */
-#define DP_FAST_LEN 256
 static __always_inline __s64 load_sum_fast(struct __sk_buff *skb, struct dp_scratch *s, __u32 len)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
@@ -862,54 +877,10 @@ int dp_egress(struct __sk_buff *skb)
 
 /* ---------------------------------------------------------------- ingress: open */
 
-/*
- * Copies ciphertext and ICV (n bytes, a multiple of 4) from after the ESP header into the scratch
- * buffer with direct packet access: cheaper than bpf_skb_load_bytes below DP_FAST_LEN bytes.
- * Returns -1 when the packet is not linear that far or n is too large (the caller uses the helper).
- */
+/* Ciphertext and ICV (n bytes) from after the ESP header into the scratch buffer (see pkt_copy). */
 static __always_inline int load_fast(struct __sk_buff *skb, struct dp_scratch *s, __u32 n)
 {
-	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
-	__u32 i, o;
-	__u8 *p;
-
-	if (n > DP_FAST_LEN || n < 8 || (n & 3))
-		return -1;
-	/* 16 bytes per iteration, then the last n % 16 (0, 4, 8 or 12), as store_fast(). */
-	for (i = 0; i < DP_FAST_LEN / 16; i++) {
-		o = i * 16;
-		if (o + 16 > n)
-			break;
-		barrier_var(o);
-		if (o > DP_FAST_LEN - 16)
-			return -1;
-		p = data + L4_OFF + DP_ESP_HDR + o;
-		if ((void *)(p + 16) > end)
-			return -1;
-		s->mac64[4 + o / 8] = *(__u64 *)p;
-		s->mac64[5 + o / 8] = *(__u64 *)(p + 8);
-	}
-	if (n & 8) {
-		o = n & ~15U;
-		barrier_var(o);
-		if (o > DP_FAST_LEN - 8)
-			return -1;
-		p = data + L4_OFF + DP_ESP_HDR + o;
-		if ((void *)(p + 8) > end)
-			return -1;
-		s->mac64[4 + o / 8] = *(__u64 *)p;
-	}
-	if (n & 4) {
-		o = n - 4;
-		barrier_var(o);
-		if (o > DP_FAST_LEN - 4)
-			return -1;
-		p = data + L4_OFF + DP_ESP_HDR + o;
-		if ((void *)(p + 4) > end)
-			return -1;
-		*(__u32 *)&s->mac[32 + o] = *(__u32 *)p;
-	}
-	return 0;
+	return pkt_copy(skb, L4_OFF + DP_ESP_HDR, &s->mac[32], n, DP_FAST_LEN, 0);
 }
 
 /*
