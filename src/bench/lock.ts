@@ -5,17 +5,9 @@
  */
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { BenchError } from './errors.js';
+import { processAlive } from '../process-alive.js';
 
 const LOCK = '/run/af-bench.lock';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Takes the lock or throws `bench.busy`; returns the release function. */
 export function acquireBenchLock(): () => void {
@@ -28,7 +20,7 @@ export function acquireBenchLock(): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = Number(readFileSync(LOCK, 'utf8').trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) {
         throw new BenchError('bench.busy', `another bench run (pid ${owner}) is using the af-bench-* namespaces; wait for it to finish`);
       }
       rmSync(LOCK, { force: true });

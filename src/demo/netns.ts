@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { AttestflowError } from '../errors.js';
+import { processAlive } from '../process-alive.js';
 
 const run = promisify(execFile);
 
@@ -131,15 +132,6 @@ export function listNetns(): string[] {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes namespaces with `prefix` left by runs whose process is gone (a run killed with SIGKILL
  * cannot clean up after itself). Namespaces of live runs are left alone.
@@ -149,7 +141,7 @@ export async function removeStale(prefix: NetnsPrefix): Promise<string[]> {
   for (const ns of listNetns()) {
     if (!ns.startsWith(prefix)) continue;
     const pid = Number(/^(\d+)-/.exec(ns.slice(prefix.length))?.[1]);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || processAlive(pid)) continue;
     try {
       await ip(['netns', 'delete', ns]);
       removed.push(ns);
