@@ -4,7 +4,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
-import { type CryptoProvider, checkLength, isAllZero, lowOrder } from './provider.js';
+import { type CryptoProvider, checkLength, checkedX25519 } from './provider.js';
 
 export const nobleCrypto: CryptoProvider = {
   name: 'noble',
@@ -17,17 +17,7 @@ export const nobleCrypto: CryptoProvider = {
     return x25519.getPublicKey(secret);
   },
   x25519(secret, peerPublic) {
-    checkLength('X25519 secret', secret, 32);
-    checkLength('X25519 public key', peerPublic, 32);
-    let out: Uint8Array;
-    try {
-      out = x25519.getSharedSecret(secret, peerPublic);
-    } catch {
-      // noble refuses an all-zero result itself; report it the same way as node does.
-      throw lowOrder();
-    }
-    if (isAllZero(out)) throw lowOrder();
-    return out;
+    return checkedX25519(secret, peerPublic, () => x25519.getSharedSecret(secret, peerPublic));
   },
   ed25519Public(seed) {
     checkLength('Ed25519 seed', seed, 32);

@@ -15,7 +15,7 @@ import {
   verify,
   type KeyObject,
 } from 'node:crypto';
-import { type CryptoProvider, bytesEqual, checkLength, isAllZero, lowOrder } from './provider.js';
+import { type CryptoProvider, bytesEqual, checkLength, checkedX25519 } from './provider.js';
 
 const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
@@ -113,17 +113,7 @@ export const nodeCrypto: CryptoProvider = {
     return rawPublic(priv(X25519_PKCS8, secret));
   },
   x25519(secret, peerPublic) {
-    checkLength('X25519 secret', secret, 32);
-    checkLength('X25519 public key', peerPublic, 32);
-    let out: Uint8Array;
-    try {
-      out = u8(diffieHellman({ privateKey: priv(X25519_PKCS8, secret), publicKey: pub(X25519_SPKI, peerPublic) }));
-    } catch {
-      // OpenSSL refuses an all-zero result ("failed during derivation").
-      throw lowOrder();
-    }
-    if (isAllZero(out)) throw lowOrder();
-    return out;
+    return checkedX25519(secret, peerPublic, () => u8(diffieHellman({ privateKey: priv(X25519_PKCS8, secret), publicKey: pub(X25519_SPKI, peerPublic) })));
   },
   ed25519Public(seed) {
     checkLength('Ed25519 seed', seed, 32);

@@ -50,3 +50,20 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function lowOrder(): CryptoError {
   return new CryptoError('crypto.low-order', 'X25519 shared secret is all zero (low-order peer share)');
 }
+
+/**
+ * X25519 as every provider must behave: lengths checked, and an all-zero result (a low-order peer
+ * share) refused as `crypto.low-order` whether the backend throws on it (noble, OpenSSL) or returns it.
+ */
+export function checkedX25519(secret: Uint8Array, peerPublic: Uint8Array, dh: () => Uint8Array): Uint8Array {
+  checkLength('X25519 secret', secret, 32);
+  checkLength('X25519 public key', peerPublic, 32);
+  let out: Uint8Array;
+  try {
+    out = dh();
+  } catch {
+    throw lowOrder();
+  }
+  if (isAllZero(out)) throw lowOrder();
+  return out;
+}
