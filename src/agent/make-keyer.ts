@@ -14,7 +14,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Attester, Claims, Platform, Verifier } from '../attestation/types.js';
 import type { CryptoProvider } from '../crypto/index.js';
 import { eventOfBytes, pump } from '../make/local.js';
-import type { MakeEvent, VerifiedClaims } from '../make/machines/common.js';
+import { claimsForPolicy, type MakeEvent, type VerifiedClaims } from '../make/machines/common.js';
 import { Party, type TraceSink } from '../make/party.js';
 import { MakeError } from '../make/reasons.js';
 import type { Defences, EdgeKeys, HandshakePolicy } from '../make/types.js';
@@ -58,15 +58,7 @@ class NonceCache {
 
 function claimsOf(party: Party): Claims | undefined {
   const c = (party.snapshot.context as { peerClaims?: VerifiedClaims }).peerClaims;
-  if (c === undefined) return undefined;
-  return {
-    platform: c.platform,
-    measurement: c.measurement,
-    role: c.role,
-    debug: c.debug,
-    reportData: Buffer.from(c.reportData as Uint8Array).toString('hex'),
-    ...(c.signer !== undefined ? { signer: c.signer } : {}),
-  };
+  return c === undefined ? undefined : claimsForPolicy(c);
 }
 
 /**

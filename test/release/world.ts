@@ -12,6 +12,7 @@ import { SimRoot, SimVerifier, type SimAttester } from '../../src/attestation/si
 import type { Claims } from '../../src/attestation/types.js';
 import { nodeCrypto } from '../../src/crypto/index.js';
 import { runLocal } from '../../src/make/local.js';
+import { claimsForPolicy, type VerifiedClaims } from '../../src/make/machines/common.js';
 import { Party } from '../../src/make/party.js';
 import type { EdgeKeys } from '../../src/make/types.js';
 import { CompiledPolicy } from '../../src/policy/compile.js';
@@ -48,15 +49,6 @@ export interface Handshake {
   readonly claimsOfInitiator?: Claims;
 }
 
-const toClaims = (c: { platform: Claims['platform']; measurement: string; role: string; debug: boolean; signer?: string; reportData: unknown }): Claims => ({
-  platform: c.platform,
-  measurement: c.measurement,
-  role: c.role,
-  debug: c.debug,
-  reportData: Buffer.from(c.reportData as Uint8Array).toString('hex'),
-  ...(c.signer !== undefined ? { signer: c.signer } : {}),
-});
-
 /** Runs MAKE from `from` (attested by `fromTee`) to `to` (attested by `toTee`), both under their own policy view. */
 export async function handshake(
   from: string,
@@ -77,16 +69,16 @@ export async function handshake(
   const i = Party.initiator(cfg(from, fromTee, fromPolicy), to, epoch);
   const r = Party.responder(cfg(to, toTee, toPolicy));
   await runLocal(i, r);
-  const ic = (i.snapshot.context as { peerClaims?: Parameters<typeof toClaims>[0] }).peerClaims;
-  const rc = (r.snapshot.context as { peerClaims?: Parameters<typeof toClaims>[0] }).peerClaims;
+  const ic = (i.snapshot.context as { peerClaims?: VerifiedClaims }).peerClaims;
+  const rc = (r.snapshot.context as { peerClaims?: VerifiedClaims }).peerClaims;
   if (i.result?.ok && r.result?.ok) {
     return {
       ok: true,
       session: i.session,
       initiatorKeys: i.result.keys,
       responderKeys: r.result.keys,
-      ...(ic ? { claimsOfResponder: toClaims(ic) } : {}),
-      ...(rc ? { claimsOfInitiator: toClaims(rc) } : {}),
+      ...(ic ? { claimsOfResponder: claimsForPolicy(ic) } : {}),
+      ...(rc ? { claimsOfInitiator: claimsForPolicy(rc) } : {}),
     };
   }
   // The side that detected the problem names it; the other one usually just times out.
