@@ -142,8 +142,8 @@ function saKeys(v: unknown, k: string, line: string): WireSaKeys {
   return { spi: uint(v, 'spi', line), key: hex(v, 'key', line), salt: hex(v, 'salt', line) };
 }
 
-/** Parses one line the implementation wrote; throws `conformance.bad-line` on anything else. */
-export function parseImplLine(line: string): ImplMessage {
+/** A protocol line as a JSON object, or `conformance.bad-line`. */
+function jsonObject(line: string): Record<string, unknown> {
   let v: unknown;
   try {
     v = JSON.parse(line);
@@ -151,6 +151,12 @@ export function parseImplLine(line: string): ImplMessage {
     fail('not JSON', line);
   }
   if (!obj(v)) fail('not a JSON object', line);
+  return v;
+}
+
+/** Parses one line the implementation wrote; throws `conformance.bad-line` on anything else. */
+export function parseImplLine(line: string): ImplMessage {
+  const v = jsonObject(line);
   const op = str(v, 'op', line);
   switch (op) {
     case 'hello': {
@@ -206,13 +212,7 @@ function component(v: unknown, name: string, line: string): ComponentSpec {
 
 /** Parses one line the runner wrote (used by adapters written in TypeScript). */
 export function parseRunnerLine(line: string): RunnerMessage {
-  let v: unknown;
-  try {
-    v = JSON.parse(line);
-  } catch {
-    fail('not JSON', line);
-  }
-  if (!obj(v)) fail('not a JSON object', line);
+  const v = jsonObject(line);
   const op = str(v, 'op', line);
   switch (op) {
     case 'hello':
