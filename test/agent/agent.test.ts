@@ -3,15 +3,11 @@ import { SimWorld, type SimWorldSpec } from '../../src/agent/sim-world.js';
 import { agentPlanFrom } from '../../src/agent/plan.js';
 import { CompiledPolicy } from '../../src/policy/compile.js';
 import { policyYaml } from '../../src/demo/policy-text.js';
-import { Cluster, edgeKeysMatch, sleep, until } from './support/cluster.js';
+import { Cluster, edgeKeysMatch, sleep, until, simComponents } from './support/cluster.js';
 
 const SPEC: SimWorldSpec = {
   workflow: 'agent-test',
-  components: [
-    { name: 'a', owner: 'p1', address: '10.0.0.1' },
-    { name: 'b', owner: 'p2', address: '10.0.0.2' },
-    { name: 'c', owner: 'p3', address: '10.0.0.3' },
-  ],
+  components: simComponents('10.0.0.1'),
   edges: [
     { from: 'a', to: 'b', protocol: 'tcp', port: 7001 },
     { from: 'b', to: 'c', protocol: 'tcp', port: 7002 },

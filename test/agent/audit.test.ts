@@ -15,7 +15,7 @@ import { SimWorld, type SimWorldSpec } from '../../src/agent/sim-world.js';
 import type { AuditEntry } from '../../src/release/audit.js';
 import { repoRoot } from '../util/env.js';
 import { ensureBuilt } from './support/build.js';
-import { Cluster, until } from './support/cluster.js';
+import { Cluster, until, simComponents } from './support/cluster.js';
 
 const BIN = join(repoRoot, 'bin', 'attestflow.js');
 const run = (...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> =>
@@ -30,11 +30,7 @@ const run = (...args: string[]): Promise<{ status: number | null; stdout: string
 
 const SPEC: SimWorldSpec = {
   workflow: 'audit-test',
-  components: [
-    { name: 'a', owner: 'p1', address: '127.0.0.41' },
-    { name: 'b', owner: 'p2', address: '127.0.0.42' },
-    { name: 'c', owner: 'p3', address: '127.0.0.43' },
-  ],
+  components: simComponents('127.0.0.41'),
   edges: [
     { from: 'a', to: 'b', protocol: 'tcp', port: 7001 },
     { from: 'c', to: 'a', protocol: 'tcp', port: 7002 },

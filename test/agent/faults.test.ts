@@ -7,16 +7,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimWorldSpec } from '../../src/agent/sim-world.js';
 import { FrameDecoder } from '../../src/wire/frame.js';
-import { Cluster, edgeKeysMatch, sleep, until } from './support/cluster.js';
+import { Cluster, edgeKeysMatch, sleep, until, simComponents } from './support/cluster.js';
 import { startBlackHole, startFaultProxy, type FaultProxy, makeFramer } from './support/fault-proxy.js';
 
 const SPEC: SimWorldSpec = {
   workflow: 'fault-test',
-  components: [
-    { name: 'a', owner: 'p1', address: '10.0.0.1' },
-    { name: 'b', owner: 'p2', address: '10.0.0.2' },
-    { name: 'c', owner: 'p3', address: '10.0.0.3' },
-  ],
+  components: simComponents('10.0.0.1'),
   edges: [
     { from: 'a', to: 'c', protocol: 'tcp', port: 7001 },
     { from: 'b', to: 'c', protocol: 'tcp', port: 7002 },

@@ -16,17 +16,14 @@ import { CompiledPolicy } from '../../src/policy/compile.js';
 import { signApproval } from '../../src/policy/update.js';
 import { repoRoot } from '../util/env.js';
 import { ensureBuilt } from './support/build.js';
+import { simComponents } from './support/cluster.js';
 
 const BIN = join(repoRoot, 'bin/attestflow.js');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const world = new SimWorld({
   workflow: 'update-test',
-  components: [
-    { name: 'a', owner: 'p1', address: '127.0.0.31' },
-    { name: 'b', owner: 'p2', address: '127.0.0.32' },
-    { name: 'c', owner: 'p3', address: '127.0.0.33' },
-  ],
+  components: simComponents('127.0.0.31'),
   edges: [
     { from: 'a', to: 'b', protocol: 'tcp', port: 7001 },
     { from: 'c', to: 'b', protocol: 'tcp', port: 7002 },

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fetchStatus, type FetchedStatus } from '../../src/agent/status-client.js';
 import { SimWorld } from '../../src/agent/sim-world.js';
 import { createTopology, destroyTopology, setLink, type Topology } from '../../src/demo/netns.js';
+import { simComponents } from './support/cluster.js';
 import { ProcSet, type Proc } from '../../src/demo/procs.js';
 import { announceSkip, kernelSkipReason, repoRoot } from '../util/env.js';
 import { ensureBuilt } from './support/build.js';
@@ -70,10 +71,7 @@ describe.skipIf(reason !== undefined)('agent processes under faults', () => {
     // Distinct loopback addresses stand for two hosts; b's MAKE port is behind a frame-aware proxy.
     const world = new SimWorld({
       workflow: 'kill-test',
-      components: [
-        { name: 'a', owner: 'p1', address: '127.0.0.21' },
-        { name: 'b', owner: 'p2', address: '127.0.0.22' },
-      ],
+      components: simComponents('127.0.0.21', 2),
       edges: [{ from: 'a', to: 'b', protocol: 'tcp', port: 7001 }],
     });
     let rig: Rig;
@@ -152,10 +150,7 @@ describe.skipIf(reason !== undefined)('agent processes under faults', () => {
   describe('network namespace link cut and restored', () => {
     const world = new SimWorld({
       workflow: 'link-test',
-      components: [
-        { name: 'a', owner: 'p1', address: '10.198.0.1' },
-        { name: 'b', owner: 'p2', address: '10.198.0.2' },
-      ],
+      components: simComponents('10.198.0.1', 2),
       edges: [{ from: 'a', to: 'b', protocol: 'tcp', port: 7001 }],
     });
     let rig: Rig;

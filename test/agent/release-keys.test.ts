@@ -12,15 +12,11 @@ import { policyYaml } from '../../src/demo/policy-text.js';
 import { CompiledPolicy } from '../../src/policy/compile.js';
 import { PolicyStore, signApproval } from '../../src/policy/update.js';
 import { AuditLog, verifyAuditLog, type AuditEntry } from '../../src/release/audit.js';
-import { Cluster, until } from './support/cluster.js';
+import { Cluster, until, simComponents } from './support/cluster.js';
 
 const SPEC: SimWorldSpec = {
   workflow: 'release-keys-test',
-  components: [
-    { name: 'a', owner: 'p1', address: '10.0.0.1' },
-    { name: 'b', owner: 'p2', address: '10.0.0.2' },
-    { name: 'c', owner: 'p3', address: '10.0.0.3' },
-  ],
+  components: simComponents('10.0.0.1'),
   edges: [
     { from: 'a', to: 'b', protocol: 'tcp', port: 7001 },
     { from: 'b', to: 'c', protocol: 'tcp', port: 7002 },

@@ -143,3 +143,12 @@ export async function until(cond: () => boolean, ms: number, what = 'condition')
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The components of a test world: `count` of them named a, b, c…, owned by p1, p2, p3…, at
+ * consecutive addresses from `first` (each suite uses its own range).
+ */
+export function simComponents(first: string, count = 3): SimWorldSpec['components'] {
+  const [a, b, c, d] = first.split('.').map(Number) as [number, number, number, number];
+  return Array.from({ length: count }, (_, i) => ({ name: String.fromCharCode(97 + i), owner: `p${i + 1}`, address: `${a}.${b}.${c}.${d + i}` }));
+}
