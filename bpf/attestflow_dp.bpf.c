@@ -885,7 +885,7 @@ static __always_inline int load_fast(struct __sk_buff *skb, struct dp_scratch *s
 
 /*
  * The anti-replay window (RFC 4303 section 3.4.3: 64 packets), without a lock, in the inbound SA's
- * crypto slot. sa->top is the highest sequence number accepted; sa->win[] holds one word per block of 32 sequence numbers,
+ * crypto slot. cs->top is the highest sequence number accepted; cs->win[] holds one word per block of 32 sequence numbers,
  * [block index | bitmap], at index block % DP_WIN_WORDS. A bit is set only by a compare-and-swap
  * that also checks the block index, so a replay is caught exactly however packets race: a word is
  * only ever replaced by a newer block, and a sequence number whose block was replaced is more than
@@ -894,13 +894,13 @@ static __always_inline int load_fast(struct __sk_buff *skb, struct dp_scratch *s
 #define DP_WIN 64
 
 /* Before decryption, without writing: 0 if seq may be fresh, else the verdict. */
-static __always_inline int replay_check(struct dp_ctx_slot *sa, __u64 seq)
+static __always_inline int replay_check(struct dp_ctx_slot *cs, __u64 seq)
 {
 	__u64 blk = seq >> 5, w;
 
-	if (seq == 0 || seq + DP_WIN <= READ_ONCE(sa->top))
+	if (seq == 0 || seq + DP_WIN <= READ_ONCE(cs->top))
 		return DP_V_OUT_OF_WINDOW;
-	w = READ_ONCE(sa->win[blk & (DP_WIN_WORDS - 1)]);
+	w = READ_ONCE(cs->win[blk & (DP_WIN_WORDS - 1)]);
 	if ((w >> 32) > blk)
 		return DP_V_OUT_OF_WINDOW;
 	if ((w >> 32) == blk && (w & (1ULL << (seq & 31))))
@@ -909,16 +909,16 @@ static __always_inline int replay_check(struct dp_ctx_slot *sa, __u64 seq)
 }
 
 /* After the packet verified: marks seq seen (0), or gives the verdict if it was seen meanwhile. */
-static __always_inline int replay_commit(struct dp_ctx_slot *sa, __u64 seq)
+static __always_inline int replay_commit(struct dp_ctx_slot *cs, __u64 seq)
 {
 	__u64 blk = seq >> 5, bit = 1ULL << (seq & 31), w, nw, top;
-	__u64 *word = &sa->win[blk & (DP_WIN_WORDS - 1)];
+	__u64 *word = &cs->win[blk & (DP_WIN_WORDS - 1)];
 	int i;
 
 	/* Retries are rare (another CPU changed this word): loops, not eight unrolled copies. */
 #pragma clang loop unroll(disable)
 	for (i = 0; i < 8; i++) {
-		if (seq + DP_WIN <= READ_ONCE(sa->top))
+		if (seq + DP_WIN <= READ_ONCE(cs->top))
 			return DP_V_OUT_OF_WINDOW;
 		w = READ_ONCE(*word);
 		if ((w >> 32) == blk) {
@@ -938,8 +938,8 @@ static __always_inline int replay_commit(struct dp_ctx_slot *sa, __u64 seq)
 	/* Raise the top (a lagging top only delays dropping old packets; replays are caught above). */
 #pragma clang loop unroll(disable)
 	for (i = 0; i < 8; i++) {
-		top = READ_ONCE(sa->top);
-		if (seq <= top || __sync_val_compare_and_swap(&sa->top, top, seq) == top)
+		top = READ_ONCE(cs->top);
+		if (seq <= top || __sync_val_compare_and_swap(&cs->top, top, seq) == top)
 			break;
 	}
 	return 0;

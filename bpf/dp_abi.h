@@ -82,7 +82,6 @@ struct dp_sa {
 	__u32 edge_id;
 	__u32 slot;  /* crypto context slot in dp_ctx */
 	__u32 epoch;
-	__u8 salt[4]; /* 3 bytes used (RFC 4309 section 4) */
 	struct dp_sel inner; /* in: the only inner flow this SA may deliver; out: the flow it seals */
 };
 

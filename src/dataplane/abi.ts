@@ -11,7 +11,7 @@ export const SEL_FAST = 1024;
 /** Size of a crypto slot's value as user space reads it (struct dp_ctx_slot; key pointers read as 0). */
 export const CTX_SLOT_SIZE = 88;
 export const SA_KEY_SIZE = 8;
-export const SA_SIZE = 32;
+export const SA_SIZE = 28;
 /** Words of the inbound anti-replay window (DP_WIN_WORDS). */
 export const WIN_WORDS = 4;
 export const CFG_SIZE = 8;
@@ -135,7 +135,6 @@ export interface SaValue {
   readonly edgeId: number;
   readonly slot: number;
   readonly epoch: number;
-  readonly salt: Uint8Array;
   readonly inner: Selector;
 }
 
@@ -144,13 +143,12 @@ export function encodeSa(v: SaValue): Buffer {
   b.writeUInt32LE(v.edgeId, 0);
   b.writeUInt32LE(v.slot, 4);
   b.writeUInt32LE(v.epoch, 8);
-  b.set(v.salt.subarray(0, 3), 12);
   encodeSelector(v.inner).copy(b, SA_INNER_OFFSET);
   return b;
 }
 
 /** Byte offset in struct dp_sa of its selector. */
-export const SA_INNER_OFFSET = 16;
+export const SA_INNER_OFFSET = 12;
 
 export function decodeSa(b: Buffer): { edgeId: number; slot: number; epoch: number } {
   return { edgeId: b.readUInt32LE(0), slot: b.readUInt32LE(4), epoch: b.readUInt32LE(8) };

@@ -302,7 +302,7 @@ export class Dataplane {
     await runOne(`ctx ${this.pinDir} ${slot} ${hex(sa.key)} ${ctxSaArgs(sa.spi, dir, sa.salt, selBuf)}`, 'dataplane.kernel', 'creating the crypto contexts', this.h);
     const undo: string[] = [`ctx ${this.pinDir} ${slot} -`];
     try {
-      const value = encodeSa({ edgeId: id, slot, epoch: sa.epoch, salt: sa.salt, inner: sel });
+      const value = encodeSa({ edgeId: id, slot, epoch: sa.epoch, inner: sel });
       await runOne(`insert ${this.pinDir} dp_sa ${hex(encodeSaKey(sa.spi, dir))} ${hex(value)}`, 'dataplane.kernel', 'installing the SA', this.h);
       undo.unshift(`delete ${this.pinDir} dp_sa ${hex(encodeSaKey(sa.spi, dir))}`);
       if (dir === DIR_IN) {
