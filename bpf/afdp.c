@@ -20,6 +20,8 @@
  *                               with the SA they belong to (checked by packets; struct dp_ctx_req)
  *   run PINDIR PROG REPEAT DATA BPF_PROG_TEST_RUN; answers retval, duration (ns) and data out
  *   dump PINDIR MAP             every key and value of a (non per-CPU) map
+ *   txcsum IFNAME on|off        set the interface's TX checksum offload (tests: with it off, the
+ *                               kernel completes checksums in software after tc egress)
  *   inject IFNAME FRAME         send a raw Ethernet frame on IFNAME past the qdisc and tc egress, as
  *                               an attacker on the wire would (tests: replay, forged packets)
  *   info PINDIR                 every pinned program's translated instructions (map references
@@ -36,6 +38,9 @@
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
 #include <linux/if_ether.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -315,6 +320,30 @@ static void op_dump(const char *dir, const char *name)
 	close(fd);
 }
 
+/* The legacy ETHTOOL_STXCSUM request: one ioctl, no ethtool binary or netlink family needed. */
+static void op_txcsum(const char *ifname, const char *onoff)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_STXCSUM };
+	struct ifreq ifr = {};
+	int fd, err = 0;
+
+	if (strlen(ifname) >= IFNAMSIZ || (strcmp(onoff, "on") && strcmp(onoff, "off")))
+		return fail("txcsum", EINVAL);
+	ev.data = !strcmp(onoff, "on");
+	strcpy(ifr.ifr_name, ifname);
+	ifr.ifr_data = (void *)&ev;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail("txcsum socket", -errno);
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		err = -errno;
+	close(fd);
+	if (err)
+		return fail("txcsum", err);
+	printf("{\"ok\":true}\n");
+	fflush(stdout);
+}
+
 static void op_inject(const char *ifname, const char *fhex)
 {
 	static unsigned char frame[1 << 16];
@@ -546,6 +575,9 @@ int main(void)
 		} else if (!strcmp(tok[0], "dump")) {
 			NEED(3);
 			op_dump(tok[1], tok[2]);
+		} else if (!strcmp(tok[0], "txcsum")) {
+			NEED(3);
+			op_txcsum(tok[1], tok[2]);
 		} else if (!strcmp(tok[0], "inject")) {
 			NEED(3);
 			op_inject(tok[1], tok[2]);

@@ -87,9 +87,16 @@ struct dp_sa {
 
 struct dp_cfg {
 	__u16 ctrl_port; /* the MAKE control port: the only plaintext exception (0: none) */
-	__u16 pad;
+	__u16 flags;     /* DP_CFG_* */
 	__u32 bench_slot; /* crypto slot used by the raw-AES baseline program */
 };
+
+/*
+ * Benchmark only: egress treats every packet as CHECKSUM_PARTIAL (checksum left to the device),
+ * the state of local TCP/UDP on veth, which BPF_PROG_TEST_RUN cannot give a packet. Harmless on
+ * live traffic: both paths seal every packet correctly, this one at a higher cost.
+ */
+#define DP_CFG_BENCH_PARTIAL 1
 
 /*
  * Argument of the SYSCALL program that keys a crypto slot for an SA, or clears it. The slot keeps

@@ -154,9 +154,13 @@ export function decodeSa(b: Buffer): { edgeId: number; slot: number; epoch: numb
   return { edgeId: b.readUInt32LE(0), slot: b.readUInt32LE(4), epoch: b.readUInt32LE(8) };
 }
 
-export function encodeCfg(ctrlPort: number, benchSlot: number): Buffer {
+/** dp_cfg flag (dp_abi.h): egress treats every packet as CHECKSUM_PARTIAL; benchmarks only. */
+export const CFG_BENCH_PARTIAL = 1;
+
+export function encodeCfg(ctrlPort: number, benchSlot: number, flags = 0): Buffer {
   const b = Buffer.alloc(CFG_SIZE);
   b.writeUInt16LE(ctrlPort, 0);
+  b.writeUInt16LE(flags, 2);
   b.writeUInt32LE(benchSlot, 4);
   return b;
 }

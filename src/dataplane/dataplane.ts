@@ -30,6 +30,7 @@ import {
   encodeSelFast,
   decodeSelVal,
   encodeCfg,
+  CFG_BENCH_PARTIAL,
   encodeSa,
   encodeSaKey,
   encodeSelVal,
@@ -191,8 +192,21 @@ export class Dataplane {
     return dp;
   }
 
-  private async configure(ctrlPort: number): Promise<void> {
-    await runOne(`update ${this.pinDir} dp_cfg ${hex(u32le(0))} ${hex(encodeCfg(ctrlPort, BENCH_SLOT))}`, 'dataplane.kernel', 'setting the control port', this.h);
+  private async configure(ctrlPort: number, flags = 0): Promise<void> {
+    await runOne(`update ${this.pinDir} dp_cfg ${hex(u32le(0))} ${hex(encodeCfg(ctrlPort, BENCH_SLOT, flags))}`, 'dataplane.kernel', 'setting the control port', this.h);
+  }
+
+  /**
+   * Benchmarks only: with `on`, the egress program treats every packet as CHECKSUM_PARTIAL (its
+   * TCP/UDP checksum left to the device), the state of local traffic on veth, which
+   * BPF_PROG_TEST_RUN cannot give a packet: it completes the checksum and grows the packet at the
+   * tail. Packets are sealed correctly either way.
+   */
+  async setBenchChecksumPartial(on: boolean): Promise<void> {
+    const [r] = await runHelper([`lookup ${this.pinDir} dp_cfg ${hex(u32le(0))}`], this.h);
+    if (!r?.ok) throw new DataplaneError('dataplane.kernel', `reading the configuration: ${r?.error}`, { errno: r?.errno });
+    const ctrlPort = Buffer.from(r.value as string, 'hex').readUInt16LE(0);
+    await this.configure(ctrlPort, on ? CFG_BENCH_PARTIAL : 0);
   }
 
   /** Attaches ingress and egress programs to `ifname` (in this data plane's netns). */

@@ -19,6 +19,7 @@ describe('bench dataplane', () => {
     for (const s of r.sizes) {
       // A seal or open cheaper than most of its own AES would mean the crypto did not run.
       expect(s.sealRatio).toBeGreaterThan(0.8);
+      expect(s.sealPartialRatio).toBeGreaterThan(0.8);
       expect(s.openRatio).toBeGreaterThan(0.8);
       expect(s.rawAesNs).toBeGreaterThan(0);
     }
@@ -29,6 +30,7 @@ describe('bench dataplane', () => {
     // The report says what the baseline is, so the ratio can be judged.
     expect(r.baseline).toMatch(/2 bpf_crypto_encrypt calls/);
     expect(formatDataplaneBench(r)).toMatch(/raw AES baseline: 2 kfunc calls/);
+    expect(formatDataplaneBench(r)).toMatch(/seal\*: checksum left to the device/);
   });
 
   it.skipIf(reason !== undefined)('--runs: medians of several runs, with their range and how many runs met every target', async () => {

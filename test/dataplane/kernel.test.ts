@@ -175,23 +175,62 @@ describe.skipIf(reason !== undefined)('eBPF data plane under BPF_PROG_TEST_RUN',
       expectDelivered(o!.data, frame, s!.data);
     });
 
-    it('completes a checksum the stack left to the device (offload), so the inner segment verifies', async () => {
-      // Small segments take the direct-access path (copy and sum in one loop), larger ones the
-      // helpers; odd lengths exercise the partial last word.
-      for (const [proto, flow, at, size] of [
-        ['udp', udpFlow, 6, 301], ['tcp', tcpFlow, 16, 301], ['udp', udpFlow, 6, 1], ['udp', udpFlow, 6, 13],
-        ['udp', udpFlow, 6, 40], ['tcp', tcpFlow, 16, 0], ['tcp', tcpFlow, 16, 37], ['udp', udpFlow, 6, 248], ['udp', udpFlow, 6, 249],
-      ] as const) {
-        const frame = buildPacket({ src: A, dst: B, protocol: proto, sport: 40001, dport: flow.dstPort, payload: payload(size) });
-        const partial = Buffer.from(frame);
-        partial.writeUInt16BE(0x1234, 14 + 20 + at); // whatever the stack left for the device
-        const s = await seal(partial);
-        expect(s.retval).toBe(TC_ACT_OK);
-        const keys = proto === 'udp' ? i2r : tcpI2r;
-        const inner = espOpen(s.data, keys);
-        expect(inner.frame.equals(frame)).toBe(true); // checksum as a correct stack would have written it
-        expect(l4Checksum(Buffer.from([10, 77, 0, 1]), Buffer.from([10, 77, 0, 2]), proto === 'udp' ? 17 : 6, inner.l4)).toBe(inner.l4.readUInt16BE(at));
+    /**
+     * What a device, or the kernel's skb_checksum_help for a device without offload, does after tc
+     * egress to a CHECKSUM_PARTIAL packet: sums the frame from csum_start to its end and writes the
+     * result at csum_start + csum_offset (0 is written as 0xffff).
+     */
+    function completeChecksum(frame: Buffer, start: number, off: number): Buffer {
+      const f = Buffer.from(frame);
+      let sum = 0;
+      for (let i = start; i < f.length; i += 2) sum += f.readUInt16BE(i); // the length past start is even
+      while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+      f.writeUInt16BE(~sum & 0xffff || 0xffff, start + off);
+      return f;
+    }
+
+    it('completes a checksum the stack left to the device (offload), and makes the device write after tc change nothing', async () => {
+      // BPF_PROG_TEST_RUN cannot mark a packet CHECKSUM_PARTIAL: the benchmark's switch makes the
+      // program treat every packet so. Small segments take the direct-access path (copy and sum
+      // in one loop), larger ones the helpers; odd lengths exercise the partial last word.
+      await a.setBenchChecksumPartial(true);
+      try {
+        for (const [proto, flow, at, size] of [
+          ['udp', udpFlow, 6, 301], ['tcp', tcpFlow, 16, 301], ['udp', udpFlow, 6, 1], ['udp', udpFlow, 6, 13],
+          ['udp', udpFlow, 6, 40], ['tcp', tcpFlow, 16, 0], ['tcp', tcpFlow, 16, 37], ['udp', udpFlow, 6, 248], ['udp', udpFlow, 6, 249],
+          ['tcp', tcpFlow, 16, 1400],
+        ] as const) {
+          const frame = buildPacket({ src: A, dst: B, protocol: proto, sport: 40001, dport: flow.dstPort, payload: payload(size) });
+          const partial = Buffer.from(frame);
+          partial.writeUInt16BE(0x1234, 14 + 20 + at); // whatever the stack left for the device
+          const s = await seal(partial);
+          expect(s.retval).toBe(TC_ACT_OK);
+          const keys = proto === 'udp' ? i2r : tcpI2r;
+          const inner = espOpen(s.data, keys);
+          expect(inner.frame.equals(frame)).toBe(true); // checksum as a correct stack would have written it
+          expect(l4Checksum(Buffer.from([10, 77, 0, 1]), Buffer.from([10, 77, 0, 2]), proto === 'udp' ? 17 : 6, inner.l4)).toBe(inner.l4.readUInt16BE(at));
+          // The packet is still CHECKSUM_PARTIAL with csum_start at the old L4 header, now the ESP
+          // header: 4 bytes past the IP packet make the device's write a no-op.
+          expect(s.data.length).toBe(14 + parseFrame(s.data).totalLength + 4);
+          expect(completeChecksum(s.data, 14 + 20, at).equals(s.data)).toBe(true);
+          // Without them (the tail cut off) the same write would break the packet.
+          const cut = s.data.subarray(0, s.data.length - 4);
+          const broken = completeChecksum(cut, 14 + 20, at);
+          if (!broken.equals(cut)) expect(() => espOpen(broken, keys)).toThrow(/integrity/);
+        }
+      } finally {
+        await a.setBenchChecksumPartial(false);
       }
+    });
+
+    it('leaves a complete checksum as the stack wrote it, and adds no tail', async () => {
+      const frame = buildPacket({ src: A, dst: B, protocol: 'udp', sport: 40001, dport: udpFlow.dstPort, payload: payload(77) });
+      const odd = Buffer.from(frame);
+      odd.writeUInt16BE(0x1234, 14 + 20 + 6); // not this segment's checksum: kept, the receiver's stack judges it
+      const s = await seal(odd);
+      expect(s.retval).toBe(TC_ACT_OK);
+      expect(s.data.length).toBe(14 + parseFrame(s.data).totalLength);
+      expect(espOpen(s.data, i2r).frame.equals(odd)).toBe(true);
     });
 
     it('uses per-SA sequence numbers that increase by one', async () => {

@@ -219,6 +219,36 @@ describe.skipIf(reason !== undefined)('data plane in network namespaces, keyed b
     expect(got).toEqual({ bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') });
   });
 
+  it('carries TCP intact when the checksum is completed after tc egress (TX checksum offload off), as a NIC would', async () => {
+    // TCP leaves its checksum to the device (CHECKSUM_PARTIAL) and a sealed packet keeps that state.
+    // With the offload off the kernel completes it in software after tc egress, writing two bytes
+    // into the ESP packet, exactly as a NIC would: the seal's checksum-neutral tail must make that
+    // write change nothing. (Without it, every segment fails authentication at B.)
+    const txcsum = async (on: boolean) => {
+      for (const [ns, dev] of [[net.nsA, net.ifA], [net.nsB, net.ifB]] as const) {
+        const [r] = await runHelper([`txcsum ${dev} ${on ? 'on' : 'off'}`], { netns: ns });
+        expect(r?.ok, r?.error).toBe(true);
+      }
+    };
+    await txcsum(false);
+    try {
+      const authFailBefore = (await b.counters()).in.auth_fail;
+      const sink = peer(net.nsB, 'tcp-sink', '9001');
+      await sink.ready;
+      const data = markedData(256 << 10);
+      const conn = peer(net.nsA, 'tcp-connect', net.addrB, '9001');
+      await conn.ready;
+      conn.child.stdin.end(data);
+      await sink.exited;
+      conn.kill();
+      const got = JSON.parse(sink.stdout().toString()) as { bytes: number; sha256: string };
+      expect(got).toEqual({ bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+      expect((await b.counters()).in.auth_fail).toBe(authFailBefore);
+    } finally {
+      await txcsum(true);
+    }
+  });
+
   it('drops a flow the policy does not name', async () => {
     const sink = peer(net.nsB, 'udp-sink', '5353');
     await sink.ready;

@@ -27,7 +27,7 @@ export const benchDataplaneCommand: BenchSubcommand = {
         }
         const r = await benchDataplaneRuns({ samples, sizes }, runs, (x, i) => {
           const z = x.sizes[0]!;
-          process.stderr.write(`run ${i + 1}/${runs}: ${z.bytes} B raw AES ${(z.rawAesNs / 1000).toFixed(2)} µs, seal ${z.sealRatio.toFixed(3)}, open ${z.openRatio.toFixed(3)}; verdict ${x.verdict.egressDenyNs.toFixed(0)}/${x.verdict.ingressDenyNs.toFixed(0)} ns\n`);
+          process.stderr.write(`run ${i + 1}/${runs}: ${z.bytes} B raw AES ${(z.rawAesNs / 1000).toFixed(2)} µs, seal ${z.sealRatio.toFixed(3)}, seal* ${z.sealPartialRatio.toFixed(3)}, open ${z.openRatio.toFixed(3)}; verdict ${x.verdict.egressDenyNs.toFixed(0)}/${x.verdict.ingressDenyNs.toFixed(0)} ns\n`);
         });
         process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatDataplaneRuns(r)}\n`);
       });
