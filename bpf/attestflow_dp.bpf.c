@@ -270,7 +270,8 @@ static __always_inline void ccm_xor(struct dp_scratch *s, __u32 len)
 }
 
 /*
- * Encrypt: s->mac[32..32+len) plaintext -> ciphertext, followed by the m-byte tag.
+ * Encrypt: s->mac[32..32+len) holds the plaintext, zeros after it up to the block; afterwards s->ks[16..] the keystream that turns
+ * it into ciphertext (ccm_seal_in_place or the caller's own pass) and s->tag the tag.
  * Decrypt: s->mac[32..32+len) ciphertext -> plaintext, the expected tag in s->tag.
  * Returns 0, or a negative error from the kernel's AES.
  */
@@ -290,9 +291,12 @@ static __always_inline int ccm(struct dp_scratch *s, struct dp_ctx_slot *cs, con
 	err = aes_run(ecb, s->ctr, s->ks, (nb + 1) * 16, s, 0);
 	if (err)
 		return err;
-	if (decrypt)
+	/* The CBC-MAC pads with zeros: decrypting, the XOR just left keystream bytes there. (The
+	 * encrypting caller has zeroed them.) */
+	if (decrypt) {
 		ccm_xor(s, len);
-	ccm_zero_tail(s, len);
+		ccm_zero_tail(s, len);
+	}
 	maclen = 32 + nb * 16;
 	err = aes_run(cbc, s->mac, s->mac_out, maclen, s, 1);
 	if (err)
@@ -304,18 +308,23 @@ static __always_inline int ccm(struct dp_scratch *s, struct dp_ctx_slot *cs, con
 		return -3;
 	t0 = s->mac_out64[i / 8] ^ s->ks64[0];
 	t1 = s->mac_out64[i / 8 + 1] ^ s->ks64[1];
-	if (decrypt) {
-		s->tag[0] = t0;
-		s->tag[1] = t1;
-		return 0;
-	}
+	s->tag[0] = t0;
+	s->tag[1] = t1;
+	return 0;
+}
+
+/* After ccm() encrypting: ciphertext in place in s->mac[32..32+len), the tag right after it. */
+static __always_inline int ccm_seal_in_place(struct dp_scratch *s, __u32 len)
+{
+	__u32 i;
+
 	ccm_xor(s, len);
 	i = 32 + len;
 	barrier_var(i);
 	if (i > DP_BUF - 16)
 		return -3;
 	/* i = 32 + len need not be 8-aligned */
-	if (mac_put(s, i, t0) || mac_put(s, i + 8, t1))
+	if (mac_put(s, i, s->tag[0]) || mac_put(s, i + 8, s->tag[1]))
 		return -3;
 	return 0;
 }
@@ -768,68 +777,132 @@ static __always_inline __s64 load_sum_fast(struct __sk_buff *skb, struct dp_scra
  * handle (the caller drops).
  */
 #define DP_NEUTRAL_TAIL 4
-static __always_inline int neutral_tail(struct dp_scratch *s, __u32 off, __u32 n)
+
+/* T for the neutral tail, from the unfolded sum of the ESP part (W included) and W itself. */
+static __always_inline __u32 neutral_word(__u64 sum, __u32 w)
 {
-	__u32 i, o, w;
-	__u64 sum = 0, x;
+	__u64 x;
 
-	if ((off & 1) || off + 2 > n || (n & 3) || n > DP_ESP_HDR + DP_MAX_PT + DP_ICV)
-		return -1;
-	if (n <= DP_FAST_LEN) {
-		/* 8 bytes per iteration, then a last 4 (n is a multiple of 4). */
-		for (i = 0; i < DP_FAST_LEN / 8; i++) {
-			o = i * 8;
-			if (o + 8 > n)
-				break;
-			barrier_var(o);
-			if (o > DP_FAST_LEN - 8)
-				return -1;
-			x = s->mac64[2 + o / 8];
-			sum += (x & 0xffffffff) + (x >> 32);
-		}
-		if (n & 4) {
-			o = n - 4;
-			barrier_var(o);
-			if (o > DP_FAST_LEN - 4)
-				return -1;
-			sum += *(__u32 *)&s->mac[16 + o];
-		}
-	} else {
-		__s64 r = 0;
-
-		for (i = 0; i < 3; i++) {
-			__u32 c;
-
-			o = i * 512;
-			if (o >= n)
-				break;
-			c = n - o > 512 ? 512 : n - o;
-			barrier_var(o);
-			if (o > DP_ESP_HDR + DP_MAX_PT + DP_ICV)
-				return -1;
-			r = bpf_csum_diff(NULL, 0, (__be32 *)&s->mac[16 + o], c, (__u32)r);
-			if (r < 0)
-				return -1;
-		}
-		sum = (__u64)r;
-	}
 	sum = (sum & 0xffffffff) + (sum >> 32);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	/* The device writes ~fold(sum + T) (0xffff for a 0 result); it must equal W. */
+	x = (~w & 0xffff) + (~sum & 0xffff);
+	x = (x & 0xffff) + (x >> 16);
+	return x & 0xffff;
+}
+
+/*
+ * The neutral tail for an ESP part built in the scratch buffer (the slow path): sums
+ * s->mac[16 .. 16 + n) and writes T and two zero bytes after it. off: where the device writes.
+ */
+static __always_inline int neutral_tail(struct dp_scratch *s, __u32 off, __u32 n)
+{
+	__u32 i, o, w;
+	__s64 r = 0;
+
+	if ((off & 1) || off + 2 > n || (n & 3) || n > DP_ESP_HDR + DP_MAX_PT + DP_ICV)
+		return -1;
+	for (i = 0; i < 3; i++) {
+		__u32 c;
+
+		o = i * 512;
+		if (o >= n)
+			break;
+		c = n - o > 512 ? 512 : n - o;
+		barrier_var(o);
+		if (o > DP_ESP_HDR + DP_MAX_PT + DP_ICV)
+			return -1;
+		r = bpf_csum_diff(NULL, 0, (__be32 *)&s->mac[16 + o], c, (__u32)r);
+		if (r < 0)
+			return -1;
+	}
 	o = off;
 	barrier_var(o);
 	if (o > DP_ESP_HDR + DP_MAX_PT + DP_ICV - 2)
 		return -1;
-	w = (~(__u32)(s->mac[16 + o] | ((__u16)s->mac[17 + o] << 8))) & 0xffff;
-	x = w + (~sum & 0xffff);
-	x = (x & 0xffff) + (x >> 16);
+	w = s->mac[16 + o] | ((__u16)s->mac[17 + o] << 8);
 	o = n;
 	barrier_var(o);
 	if (o > DP_ESP_HDR + DP_MAX_PT + DP_ICV)
 		return -1;
-	*(__u32 *)&s->mac[16 + o] = (__u32)(x & 0xffff);
+	*(__u32 *)&s->mac[16 + o] = neutral_word((__u64)r, w);
+	return 0;
+}
+
+/*
+ * The fast path for small packets: ESP header, ciphertext (plaintext in s->mac xor keystream in
+ * s->ks, computed here) and ICV written straight into the grown packet after the IP header, one
+ * pass instead of the XOR in the scratch buffer and a copy; with tail, the neutral tail too (its
+ * sum taken from the words as they are written). 16 ciphertext bytes per iteration; the last may
+ * write up to 12 bytes past the ciphertext, into the ICV's place, written after it. Returns -1
+ * when the packet is not linear that far or plen is out of range (nothing is lost: the caller
+ * rewrites everything on the slow path).
+ */
+static __always_inline int esp_store_fast(struct __sk_buff *skb, struct dp_scratch *s, __u64 h0, __u64 h1, __u32 plen,
+					  __u32 tail, __u32 off)
+{
+	__u64 sum, w0, w1;
+	void *data, *end;
+	__u32 i, o, rem;
+	__u8 *p;
+
+	barrier_var(skb); /* a fresh load of data and data_end: clang must not reuse ctx addresses */
+	data = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
+	if (plen > DP_FAST_LEN || plen < 4 || (plen & 3) || (tail && ((off & 1) || off + 2 > DP_ESP_HDR + plen + DP_ICV)))
+		return -1;
+	p = data + L4_OFF;
+	if ((void *)(p + DP_ESP_HDR) > end)
+		return -1;
+	*(__u64 *)p = h0;
+	*(__u64 *)(p + 8) = h1;
+	sum = (h0 & 0xffffffff) + (h0 >> 32) + (h1 & 0xffffffff) + (h1 >> 32);
+	for (i = 0; i < DP_FAST_LEN / 16; i++) {
+		o = i * 16;
+		if (o >= plen)
+			break;
+		rem = plen - o;
+		barrier_var(o);
+		if (o > DP_FAST_LEN - 16)
+			return -1;
+		p = data + L4_OFF + DP_ESP_HDR + o;
+		if ((void *)(p + 16) > end)
+			return -1;
+		w0 = s->mac64[4 + o / 8] ^ s->ks64[2 + o / 8];
+		w1 = s->mac64[5 + o / 8] ^ s->ks64[3 + o / 8];
+		*(__u64 *)p = w0;
+		*(__u64 *)(p + 8) = w1;
+		/* Only ciphertext counts: rem is a multiple of 4. */
+		if (tail)
+			sum += (w0 & 0xffffffff) + (rem > 4 ? w0 >> 32 : 0) + (rem > 8 ? w1 & 0xffffffff : 0) +
+			       (rem > 12 ? w1 >> 32 : 0);
+	}
+	o = plen;
+	barrier_var(o);
+	if (o > DP_FAST_LEN)
+		return -1;
+	p = data + L4_OFF + DP_ESP_HDR + o;
+	if ((void *)(p + DP_ICV) > end)
+		return -1;
+	w0 = s->tag[0];
+	w1 = s->tag[1];
+	*(__u64 *)p = w0;
+	*(__u64 *)(p + 8) = w1;
+	if (!tail)
+		return 0;
+	if ((void *)(p + DP_ICV + DP_NEUTRAL_TAIL) > end)
+		return -1;
+	sum += (w0 & 0xffffffff) + (w0 >> 32) + (w1 & 0xffffffff) + (w1 >> 32);
+	/* W as the device will find it (read back: the packet holds it now). */
+	o = off;
+	barrier_var(o);
+	if (o > DP_ESP_HDR + DP_FAST_LEN + DP_ICV - 2)
+		return -1;
+	if ((void *)(data + L4_OFF + o + 2) > end)
+		return -1;
+	*(__u32 *)(p + DP_ICV) = neutral_word(sum, *(__u16 *)(data + L4_OFF + o));
 	return 0;
 }
 
@@ -868,8 +941,8 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, struct dp_
 	struct ccm_init p;
 	struct dp_scratch *s;
 	struct sk_buff *kskb;
-	__u32 zero = 0, len, pad, plen, spi_be, seq_be, i, grow, partial, tail = 0;
-	__u64 seq, iv;
+	__u32 zero = 0, len, pad, plen, spi_be, seq_be, i, grow, partial, tail = 0, csum_off = 0;
+	__u64 seq, iv, h0;
 	__s64 fsum;
 	__u8 nh = k->ip.protocol;
 	void *data, *end;
@@ -920,6 +993,18 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, struct dp_
 	if (mac_put(s, i, (0x030201ULL & ((1ULL << (8 * pad)) - 1)) | ((__u64)pad << (8 * pad)) |
 				  ((__u64)nh << (8 * pad + 8))))
 		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
+	/* The CBC-MAC's zero padding after the trailer, to the next block (at most 12 bytes): plen
+	 * is a multiple of 4, so aligned stores do, no read-modify-write. */
+	i = 32 + plen;
+	barrier_var(i);
+	if (i > DP_BUF - 24)
+		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
+	if (i & 4) {
+		*(__u32 *)&s->mac[i] = 0;
+		i += 4;
+	}
+	s->mac64[i / 8] = 0;
+	s->mac64[i / 8 + 1] = 0;
 
 	spi_be = bpf_htonl(spi);
 	seq_be = bpf_htonl((__u32)seq);
@@ -930,57 +1015,66 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, struct dp_
 	if (!slot_end(cs, spi))
 		return verdict(DP_DIR_OUT, DP_V_NO_KEY, TC_ACT_SHOT);
 
-	/* B0 and B1 are spent: IPv4 and ESP headers go right before the ciphertext. */
 	ip_rewrite(&k->ip, bpf_htons(20 + DP_ESP_HDR + plen + DP_ICV), IPPROTO_ESP);
-	__builtin_memcpy(&s->mac[16], &spi_be, 4);
-	__builtin_memcpy(&s->mac[20], &seq_be, 4);
-	__builtin_memcpy(&s->mac[24], &iv, 8);
 	if (partial) {
 		/* The device's checksum must start at the ESP header (the old L4 header's place). The
 		 * benchmark's forced mode has no offload state: it takes the transport's own offsets. */
-		__u32 start = kskb->csum_start, off = kskb->csum_offset, at = (__u16)(kskb->data - kskb->head) + L4_OFF;
+		__u32 start = kskb->csum_start, at = (__u16)(kskb->data - kskb->head) + L4_OFF;
 
+		csum_off = kskb->csum_offset;
 		if (kskb->ip_summed != 3) {
 			start = at;
-			off = nh == IPPROTO_TCP ? 16 : 6;
+			csum_off = nh == IPPROTO_TCP ? 16 : 6;
 		}
-		if (start != at || neutral_tail(s, off, DP_ESP_HDR + plen + DP_ICV))
+		if (start != at)
 			return verdict(DP_DIR_OUT, DP_V_MALFORMED, TC_ACT_SHOT);
 		tail = DP_NEUTRAL_TAIL;
 	}
 
 	/* The whole frame is written anew below, so the packet only has to grow by `grow` bytes, at
-	 * either end. Growing at the head (bpf_skb_change_head: a push into the headroom) costs about
-	 * 35 ns less at 64 bytes than at the tail (bpf_skb_change_tail also makes the whole packet
-	 * writable and sets its length), a quarter of the data plane's cost there. But a push leaves
-	 * the skb's header offsets, csum_start among them, where the old headers were; for a
-	 * CHECKSUM_PARTIAL packet the receiver's IP layer then refuses to trim the opened packet
-	 * (csum_start past its end) and drops it. Growing at the tail keeps every offset right (the
-	 * inner L4 header of the opened packet lands where the old one was), so it is taken for
-	 * CHECKSUM_PARTIAL packets, when the headroom is short (a push would copy the packet) and when
-	 * the frame carries bytes past the IP packet (change_tail trims them). */
-	data = (void *)(long)skb->data;
-	end = (void *)(long)skb->data_end;
-	if (data + 16 <= end) {
-		s->eth[0] = *(__u64 *)data;
-		s->eth[1] = *(__u64 *)(data + 8);
-	} else if (bpf_skb_load_bytes(skb, 0, s->eth, ETH_HLEN)) {
-		return verdict(DP_DIR_OUT, DP_V_MALFORMED, TC_ACT_SHOT);
-	}
+	 * either end. Growing at the head (bpf_skb_change_head: a push into the headroom) costs less
+	 * than at the tail (bpf_skb_change_tail also makes the whole packet writable and sets its
+	 * length). But a push leaves the skb's header offsets, csum_start among them, where the old
+	 * headers were; for a CHECKSUM_PARTIAL packet the receiver's IP layer then refuses to trim the
+	 * opened packet (csum_start past its end) and drops it. Growing at the tail keeps every offset
+	 * right (the inner L4 header of the opened packet lands where the old one was), so it is taken
+	 * for CHECKSUM_PARTIAL packets, when the headroom is short (a push would copy the packet) and
+	 * when the frame carries bytes past the IP packet (change_tail trims them). */
 	grow = DP_ESP_HDR + (plen - len) + DP_ICV;
 	if (!partial && skb->len == ETH_HLEN + 20 + len && kskb->data - kskb->head >= grow) {
-		if (bpf_skb_change_head(skb, grow, 0))
+		/* After the push nothing of the old headers is in place: the Ethernet header is kept
+		 * first, then both headers are written whole. */
+		data = (void *)(long)skb->data;
+		end = (void *)(long)skb->data_end;
+		if (data + 16 <= end) {
+			s->eth[0] = *(__u64 *)data;
+			s->eth[1] = *(__u64 *)(data + 8);
+		} else if (bpf_skb_load_bytes(skb, 0, s->eth, ETH_HLEN)) {
+			return verdict(DP_DIR_OUT, DP_V_MALFORMED, TC_ACT_SHOT);
+		}
+		if (bpf_skb_change_head(skb, grow, 0) || frame_head_store(skb, s->eth, &k->ip))
 			return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
-	} else if (bpf_skb_change_tail(skb, ETH_HLEN + 20 + DP_ESP_HDR + plen + DP_ICV + tail, 0)) {
+	} else if (bpf_skb_change_tail(skb, ETH_HLEN + 20 + DP_ESP_HDR + plen + DP_ICV + tail, 0) ||
+		   ip_store_changed(skb, &k->ip)) {
 		return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
 	}
-	/* Ethernet and IP headers, then ESP header, ciphertext, ICV and any neutral tail (s->mac[16..]). */
+	/* Then ESP header, ciphertext, ICV and any neutral tail, straight into the packet when it is
+	 * small and linear, else built in s->mac[16..] and stored. */
+	h0 = spi_be | ((__u64)seq_be << 32);
+	if (esp_store_fast(skb, s, h0, iv, plen, tail, csum_off) == 0)
+		return verdict(DP_DIR_OUT, DP_V_SEALED, TC_ACT_OK);
+	if (ccm_seal_in_place(s, plen))
+		return verdict(DP_DIR_OUT, DP_V_CRYPTO_ERR, TC_ACT_SHOT);
+	/* B0 and B1 are spent: the ESP header goes right before the ciphertext. */
+	s->mac64[2] = h0;
+	s->mac64[3] = iv;
+	if (tail && neutral_tail(s, csum_off, DP_ESP_HDR + plen + DP_ICV))
+		return verdict(DP_DIR_OUT, DP_V_MALFORMED, TC_ACT_SHOT);
 	plen = DP_ESP_HDR + plen + DP_ICV + tail;
 	barrier_var(plen);
 	if (plen > DP_ESP_HDR + DP_MAX_PT + DP_ICV + DP_NEUTRAL_TAIL)
 		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
-	if (frame_head_store(skb, s->eth, &k->ip) ||
-	    (store_fast(skb, L4_OFF, &s->mac[16], plen) && bpf_skb_store_bytes(skb, L4_OFF, &s->mac[16], plen, 0)))
+	if (store_fast(skb, L4_OFF, &s->mac[16], plen) && bpf_skb_store_bytes(skb, L4_OFF, &s->mac[16], plen, 0))
 		return verdict(DP_DIR_OUT, DP_V_ADJUST_ERR, TC_ACT_SHOT);
 	return verdict(DP_DIR_OUT, DP_V_SEALED, TC_ACT_OK);
 }
@@ -1382,7 +1476,9 @@ int dp_ccm_kat(struct __sk_buff *skb)
 		d0 = s->mac_out64[0];
 		d1 = s->mac_out64[1];
 	}
-	if (ccm(s, cs, &p, len, h.decrypt))
+	if (!h.decrypt)
+		ccm_zero_tail(s, len);
+	if (ccm(s, cs, &p, len, h.decrypt) || (!h.decrypt && ccm_seal_in_place(s, len)))
 		return -3;
 	if (h.decrypt) {
 		/* Compare the first m bytes of the tag. */
