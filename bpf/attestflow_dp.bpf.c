@@ -958,7 +958,38 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, struct dp_
 	if (!s)
 		return verdict(DP_DIR_OUT, DP_V_NO_KEY, TC_ACT_SHOT);
 
+	/* CHECKSUM_PARTIAL: the stack left the TCP/UDP checksum to the device, which cannot reach it
+	 * inside ciphertext, so it is completed here, and the sealed packet gets a checksum-neutral
+	 * tail (neutral_tail()). In any other state (forwarded packets, UDP on a device without
+	 * checksum offload) the checksum in the packet is complete already. */
+	kskb = bpf_cast_to_kern_ctx(skb);
+	partial = kskb->ip_summed == 3 /* CHECKSUM_PARTIAL */ || (cfg && (cfg->flags & DP_CFG_BENCH_PARTIAL));
+	if (partial) {
+		/* The device's checksum must start at the ESP header (the old L4 header's place: the
+		 * packet grows at its tail). The benchmark's forced mode has no offload state: it takes
+		 * the transport's own offsets. */
+		__u32 start = kskb->csum_start, at = (__u16)(kskb->data - kskb->head) + L4_OFF;
+
+		csum_off = kskb->csum_offset;
+		if (kskb->ip_summed != 3) {
+			start = at;
+			csum_off = nh == IPPROTO_TCP ? 16 : 6;
+		}
+		if (start != at)
+			return verdict(DP_DIR_OUT, DP_V_MALFORMED, TC_ACT_SHOT);
+		tail = DP_NEUTRAL_TAIL;
+	}
+
 	seq = __sync_fetch_and_add(&cs->seq, 1) + 1; /* the key's own counter: never repeats under it */
+	/* The device's write lands on the sequence number's low half for UDP (offset 6): where that
+	 * is 0x0000 or 0xffff the neutral tail cannot cover every device (a zero sum is written as
+	 * either), so such numbers are skipped; a gap is nothing to the peer's window. */
+	if (tail && csum_off == 6) {
+		if ((seq & 0xffff) == 0xffff)
+			seq = __sync_fetch_and_add(&cs->seq, 1) + 1;
+		if ((seq & 0xffff) == 0)
+			seq = __sync_fetch_and_add(&cs->seq, 1) + 1;
+	}
 	if (seq > 0xffffffffULL) /* 32-bit sequence numbers must never wrap: rekey first */
 		return verdict(DP_DIR_OUT, DP_V_SEQ_EXHAUSTED, TC_ACT_SHOT);
 
@@ -969,11 +1000,6 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, struct dp_
 	i = 32 + len;
 	if (i > DP_BUF - 8)
 		return verdict(DP_DIR_OUT, DP_V_TOO_BIG, TC_ACT_SHOT);
-	/* CHECKSUM_PARTIAL: the stack left the TCP/UDP checksum to the device, which cannot reach it
-	 * inside ciphertext, so it is completed here. In any other state (forwarded packets, UDP on a
-	 * device without checksum offload) the checksum in the packet is complete already. */
-	kskb = bpf_cast_to_kern_ctx(skb);
-	partial = kskb->ip_summed == 3 /* CHECKSUM_PARTIAL */ || (cfg && (cfg->flags & DP_CFG_BENCH_PARTIAL));
 	fsum = load_sum_fast(skb, s, len);
 	if (fsum >= 0) {
 		/* Take the checksum field out of the sum (the sum included it), then complete it. */
@@ -1016,21 +1042,6 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, struct dp_
 		return verdict(DP_DIR_OUT, DP_V_NO_KEY, TC_ACT_SHOT);
 
 	ip_rewrite(&k->ip, bpf_htons(20 + DP_ESP_HDR + plen + DP_ICV), IPPROTO_ESP);
-	if (partial) {
-		/* The device's checksum must start at the ESP header (the old L4 header's place). The
-		 * benchmark's forced mode has no offload state: it takes the transport's own offsets. */
-		__u32 start = kskb->csum_start, at = (__u16)(kskb->data - kskb->head) + L4_OFF;
-
-		csum_off = kskb->csum_offset;
-		if (kskb->ip_summed != 3) {
-			start = at;
-			csum_off = nh == IPPROTO_TCP ? 16 : 6;
-		}
-		if (start != at)
-			return verdict(DP_DIR_OUT, DP_V_MALFORMED, TC_ACT_SHOT);
-		tail = DP_NEUTRAL_TAIL;
-	}
-
 	/* The whole frame is written anew below, so the packet only has to grow by `grow` bytes, at
 	 * either end. Growing at the head (bpf_skb_change_head: a push into the headroom) costs less
 	 * than at the tail (bpf_skb_change_tail also makes the whole packet writable and sets its
