@@ -44,6 +44,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
+#include <sched.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -55,12 +56,25 @@
 static const char *const PROGS[] = { "dp_egress", "dp_ingress", "dp_ctx_set", "dp_ccm_kat", "dp_bench_aes" };
 #define NPROGS (sizeof(PROGS) / sizeof(PROGS[0]))
 
+/*
+ * Batch mode (AFDP_BATCH set): all input is read before the first operation and all answers are
+ * written after the last, so the caller's process stays idle while the operations run (benchmarks
+ * time BPF_PROG_TEST_RUN, and a caller streaming lines or parsing answers meanwhile disturbs them).
+ */
+static int batch;
+
+static void flush(void)
+{
+	if (!batch)
+		fflush(stdout);
+}
+
 static void fail(const char *what, int err)
 {
 	if (err < 0)
 		err = -err;
 	printf("{\"ok\":false,\"op\":\"%s\",\"errno\":%d,\"error\":\"%s: %s\"}\n", what, err, what, strerror(err));
-	fflush(stdout);
+	flush();
 }
 
 static void hexout(const unsigned char *p, size_t n)
@@ -164,7 +178,7 @@ static void op_load(const char *obj_file, const char *dir)
 	}
 	bpf_object__close(obj);
 	printf("{\"ok\":true}\n");
-	fflush(stdout);
+	flush();
 	return;
 out:
 	/* All or nothing: a failed load leaves no pins behind. */
@@ -202,7 +216,7 @@ static void op_attach(const char *dir, const char *ifname)
 	if (err)
 		goto undo;
 	printf("{\"ok\":true,\"ifindex\":%d}\n", ifindex);
-	fflush(stdout);
+	flush();
 	return;
 undo:
 	/* Never leave one direction attached without the other. */
@@ -224,7 +238,7 @@ static void op_detach(const char *ifname)
 	if (err && err != -ENOENT)
 		return fail("tc detach", err);
 	printf("{\"ok\":true}\n");
-	fflush(stdout);
+	flush();
 }
 
 static int map_info(int fd, struct bpf_map_info *info)
@@ -275,7 +289,7 @@ static void op_map(const char *op, const char *dir, const char *name, const char
 			printf("{\"ok\":true,\"value\":\"");
 			hexout(val, n);
 			printf("\"}\n");
-			fflush(stdout);
+			flush();
 			close(fd);
 			return;
 		}
@@ -285,7 +299,7 @@ out:
 	if (err)
 		return fail(op, err);
 	printf("{\"ok\":true}\n");
-	fflush(stdout);
+	flush();
 }
 
 static void op_dump(const char *dir, const char *name)
@@ -316,7 +330,7 @@ static void op_dump(const char *dir, const char *name)
 		first = 0;
 	}
 	printf("]}\n");
-	fflush(stdout);
+	flush();
 	close(fd);
 }
 
@@ -341,7 +355,7 @@ static void op_txcsum(const char *ifname, const char *onoff)
 	if (err)
 		return fail("txcsum", err);
 	printf("{\"ok\":true}\n");
-	fflush(stdout);
+	flush();
 }
 
 static void op_inject(const char *ifname, const char *fhex)
@@ -369,7 +383,7 @@ static void op_inject(const char *ifname, const char *fhex)
 	}
 	close(fd);
 	printf("{\"ok\":true}\n");
-	fflush(stdout);
+	flush();
 }
 
 static void op_ctx(const char *dir, const char *slot, const char *khex, char **sa)
@@ -411,7 +425,7 @@ static void op_ctx(const char *dir, const char *slot, const char *khex, char **s
 	if (req.err)
 		return fail("ctx create", req.err);
 	printf("{\"ok\":true}\n");
-	fflush(stdout);
+	flush();
 }
 
 static void op_run(const char *dir, const char *prog, const char *repeat, const char *dhex)
@@ -438,7 +452,7 @@ static void op_run(const char *dir, const char *prog, const char *repeat, const 
 	printf("{\"ok\":true,\"retval\":%d,\"duration\":%u,\"data\":\"", (int)opts.retval, opts.duration);
 	hexout(out, opts.data_size_out);
 	printf("\"}\n");
-	fflush(stdout);
+	flush();
 }
 
 static void print_map(int id, int *first)
@@ -519,17 +533,61 @@ static void op_info(const char *dir)
 		close(fd);
 	}
 	printf("]}\n");
-	fflush(stdout);
+	flush();
 }
 
 int main(void)
 {
 	static char line[1 << 18];
+	FILE *in = stdin;
+	char *all = NULL;
+	size_t all_len = 0;
 
 	/* Errors are reported as JSON; libbpf's own log (e.g. the verifier's) only with AFDP_VERBOSE. */
 	if (!getenv("AFDP_VERBOSE"))
 		libbpf_set_print(NULL);
-	while (fgets(line, sizeof(line), stdin)) {
+	if (getenv("AFDP_BATCH")) {
+		size_t cap = 1 << 20, got = 0, r;
+
+		all = malloc(cap);
+		while (all && (r = fread(all + got, 1, cap - got, stdin)) > 0) {
+			got += r;
+			if (got == cap) {
+				char *bigger = realloc(all, cap * 2);
+
+				if (!bigger) {
+					free(all);
+					all = NULL;
+					break;
+				}
+				all = bigger;
+				cap *= 2;
+			}
+		}
+		if (!all) {
+			fail("batch input", ENOMEM);
+			return 1;
+		}
+		all_len = got;
+		in = got ? fmemopen(all, got, "r") : NULL;
+		if (!in)
+			return 0;
+		setvbuf(stdout, NULL, _IOFBF, 1 << 24);
+		batch = 1;
+		/* And stay on one CPU: a migration between the two runs of a timed pair would run the
+		 * second with cold caches. */
+		{
+			cpu_set_t one;
+			int cpu = sched_getcpu();
+
+			CPU_ZERO(&one);
+			if (cpu >= 0) {
+				CPU_SET(cpu, &one);
+				sched_setaffinity(0, sizeof(one), &one);
+			}
+		}
+	}
+	while (fgets(line, sizeof(line), in)) {
 		char *tok[10] = {};
 		int n = 0;
 		char *save = NULL;
@@ -550,7 +608,7 @@ int main(void)
 			NEED(2);
 			unpin_all(tok[1]);
 			printf("{\"ok\":true}\n");
-			fflush(stdout);
+			flush();
 		} else if (!strcmp(tok[0], "attach")) {
 			NEED(3);
 			op_attach(tok[1], tok[2]);
@@ -589,5 +647,11 @@ int main(void)
 		}
 		memset(line, 0, sizeof(line)); /* keys do not linger in this buffer */
 	}
+	if (all) {
+		fclose(in);
+		memset(all, 0, all_len); /* nor in the batch buffer */
+		free(all);
+	}
+	fflush(stdout);
 	return 0;
 }

@@ -18,6 +18,11 @@ export interface HelperOptions {
   readonly helper?: string;
   /** Network namespace to run in (`/run/netns/NAME` or a name), entered with nsenter --net. */
   readonly netns?: string;
+  /**
+   * All input read before the first operation, all answers written after the last (afdp's batch
+   * mode): this process stays idle while the operations run. For timed test runs.
+   */
+  readonly batch?: boolean;
 }
 
 function netnsPath(ns: string): string {
@@ -32,7 +37,7 @@ export async function runHelper(lines: readonly string[], opts: HelperOptions = 
   }
   if (lines.some((l) => l.includes('\n'))) throw new DataplaneError('dataplane.helper', 'helper operation contains a newline');
   const [cmd, args] = opts.netns ? ['nsenter', [`--net=${netnsPath(opts.netns)}`, helper]] : [helper, []];
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.batch ? { ...process.env, AFDP_BATCH: '1' } : process.env });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (d: Buffer) => out.push(d));
