@@ -850,9 +850,9 @@ static __always_inline int neutral_tail(struct dp_scratch *s, __u32 off, __u32 n
 static __always_inline int esp_store_fast(struct __sk_buff *skb, struct dp_scratch *s, __u64 h0, __u64 h1, __u32 plen,
 					  __u32 tail, __u32 off)
 {
-	__u64 sum, w0, w1;
+	__u64 sum, w0 = 0, w1 = 0;
 	void *data, *end;
-	__u32 i, o, rem;
+	__u32 i, o, rem = 16;
 	__u8 *p;
 
 	barrier_var(skb); /* a fresh load of data and data_end: clang must not reuse ctx addresses */
@@ -881,10 +881,17 @@ static __always_inline int esp_store_fast(struct __sk_buff *skb, struct dp_scrat
 		w1 = U64_AT(s->mac, 40 + o) ^ U64_AT(s->ks, 24 + o);
 		*(__u64 *)p = w0;
 		*(__u64 *)(p + 8) = w1;
-		/* Only ciphertext counts: rem is a multiple of 4. */
 		if (tail)
-			sum += (w0 & 0xffffffff) + (rem > 4 ? w0 >> 32 : 0) + (rem > 8 ? w1 & 0xffffffff : 0) +
-			       (rem > 12 ? w1 >> 32 : 0);
+			sum += (w0 & 0xffffffff) + (w0 >> 32) + (w1 & 0xffffffff) + (w1 >> 32);
+	}
+	/* Only ciphertext counts: take back what the last 16 bytes held past it (rem, the ciphertext
+	 * in them, is a multiple of 4). */
+	if (tail && rem < 16) {
+		sum -= w1 >> 32;
+		if (rem < 12)
+			sum -= w1 & 0xffffffff;
+		if (rem < 8)
+			sum -= w0 >> 32;
 	}
 	o = plen;
 	barrier_var(o);
