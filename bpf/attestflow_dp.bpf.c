@@ -648,8 +648,7 @@ static __always_inline void csum_put(struct dp_scratch *s, const struct pkt *k, 
 	sum = ~sum & 0xffff;
 	if (sum == 0 && k->ip.protocol == IPPROTO_UDP)
 		sum = 0xffff; /* 0 would mean "no checksum" */
-	s->mac[32 + off] = sum & 0xff;
-	s->mac[33 + off] = sum >> 8;
+	*(__u16 *)&s->mac[32 + off] = sum;
 }
 
 static __always_inline int l4_csum(struct dp_scratch *s, const struct pkt *k, __u32 len)
@@ -982,9 +981,16 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, struct dp_
 		/* The device's checksum must start at the ESP header (the old L4 header's place: the
 		 * packet grows at its tail). The benchmark's forced mode has no offload state: it takes
 		 * the transport's own offsets. */
-		__u32 start = kskb->csum_start, at = (__u16)(kskb->data - kskb->head) + L4_OFF;
+		/* csum_start and csum_offset share a word with csum: one load for both. */
+		__u32 cs_word = kskb->csum, at = (__u16)(kskb->data - kskb->head) + L4_OFF, start;
 
-		csum_off = kskb->csum_offset;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		start = cs_word & 0xffff;
+		csum_off = cs_word >> 16;
+#else
+		start = cs_word >> 16;
+		csum_off = cs_word & 0xffff;
+#endif
 		if (kskb->ip_summed != 3) {
 			start = at;
 			csum_off = nh == IPPROTO_TCP ? 16 : 6;
@@ -1018,13 +1024,11 @@ static __always_inline int seal(struct __sk_buff *skb, struct pkt *k, struct dp_
 	if (fsum >= 0) {
 		/* Take the checksum field out of the sum (the sum included it), then complete it. */
 		__u32 off = nh == IPPROTO_TCP ? 16 : 6;
-		__u16 field;
 
 		if (len < off + 2)
 			return verdict(DP_DIR_OUT, DP_V_MALFORMED, TC_ACT_SHOT);
-		field = s->mac[32 + off] | ((__u16)s->mac[33 + off] << 8);
 		if (partial)
-			csum_put(s, k, off, (__u64)fsum - field + pseudo_sum(k, len));
+			csum_put(s, k, off, (__u64)fsum - *(__u16 *)&s->mac[32 + off] + pseudo_sum(k, len));
 	} else if (bpf_skb_load_bytes(skb, L4_OFF, &s->mac[32], len) || (partial && l4_csum(s, k, len))) {
 		return verdict(DP_DIR_OUT, DP_V_MALFORMED, TC_ACT_SHOT);
 	}
