@@ -3,12 +3,12 @@ import { benchDataplane, benchDataplaneRuns, formatDataplaneBench, formatDatapla
 import { UsageError } from '../../errors.js';
 import type { BenchSubcommand } from './bench.js';
 
-/** `attestflow bench dataplane [--json]`: ns per packet for verdict, seal and open vs raw kernel AES. */
+/** `attestflow bench dataplane [--json]`: ns per packet for verdict, seal, seal* and open vs raw kernel AES. */
 export const benchDataplaneCommand: BenchSubcommand = {
   register(bench: Command): void {
     bench
       .command('dataplane')
-      .description('eBPF data plane: policy verdict and AES-CCM seal/open ns per packet vs raw kernel AES (root)')
+      .description('eBPF data plane: policy verdict and AES-CCM seal (complete checksum), seal* (checksum left to the device) and open ns per packet vs raw kernel AES (root)')
       .option('--json', 'print the result as JSON')
       .option('--samples <n>', 'samples per figure', '301')
       .option('--sizes <list>', 'packet sizes in bytes, comma separated', '64,512,1400')
