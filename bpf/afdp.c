@@ -482,6 +482,15 @@ static void run_fds_reset(void)
 	}
 }
 
+/* The answer to one run: verdict, the kernel's duration and the packet as the program left it. */
+static void run_answer(int retval, __u32 duration, const unsigned char *out, size_t n)
+{
+	printf("{\"ok\":true,\"retval\":%d,\"duration\":%u,\"data\":\"", retval, duration);
+	hexout(out, n);
+	printf("\"}\n");
+	flush();
+}
+
 static void op_run(const char *dir, const char *prog, const char *repeat, const char *dhex)
 {
 	static unsigned char in[1 << 16], out[1 << 16];
@@ -502,10 +511,7 @@ static void op_run(const char *dir, const char *prog, const char *repeat, const 
 	err = bpf_prog_test_run_opts(fd, &opts);
 	if (err)
 		return fail("test run", -errno);
-	printf("{\"ok\":true,\"retval\":%d,\"duration\":%u,\"data\":\"", (int)opts.retval, opts.duration);
-	hexout(out, opts.data_size_out);
-	printf("\"}\n");
-	flush();
+	run_answer((int)opts.retval, opts.duration, out, opts.data_size_out);
 }
 
 /*
@@ -521,14 +527,19 @@ struct batch_run {
 	unsigned char *in, *out;
 };
 
-static int run_batch(char *all, size_t len)
+static int run_batch(const char *all, size_t len)
 {
 	struct batch_run *runs = NULL;
 	size_t count = 0, cap = 0, i;
-	char *save = NULL, *l;
+	char *save = NULL, *l, *copy = malloc(len + 1);
 	int rc = -1;
 
-	for (l = strtok_r(all, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+	if (!copy)
+		return -1;
+	/* strtok_r writes into its input: a copy, so the line-by-line loop can still read the batch. */
+	memcpy(copy, all, len);
+	copy[len] = 0;
+	for (l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		char *tok[6] = {}, *tsave = NULL;
 		int n = 0;
 
@@ -573,13 +584,10 @@ static int run_batch(char *all, size_t len)
 	for (i = 0; i < count; i++) {
 		struct batch_run *r = &runs[i];
 
-		if (r->err) {
+		if (r->err)
 			fail("test run", r->err);
-			continue;
-		}
-		printf("{\"ok\":true,\"retval\":%d,\"duration\":%u,\"data\":\"", r->retval, r->duration);
-		hexout(r->out, r->n_out);
-		printf("\"}\n");
+		else
+			run_answer(r->retval, r->duration, r->out, r->n_out);
 	}
 	rc = 0;
 out:
@@ -588,7 +596,8 @@ out:
 		free(runs[i].out);
 	}
 	free(runs);
-	(void)len;
+	memset(copy, 0, len); /* whatever the batch held does not linger */
+	free(copy);
 	return rc;
 }
 
@@ -706,35 +715,17 @@ int main(void)
 			return 1;
 		}
 		all_len = got;
-		in = got ? fmemopen(all, got, "r") : NULL;
-		if (!in)
-			return 0;
-		{
-			/* strtok_r writes into its input: run_batch gets a copy. */
-			char *copy = malloc(got + 1);
-
-			if (copy) {
-				int done;
-
-				memcpy(copy, all, got);
-				copy[got] = 0;
-				setvbuf(stdout, NULL, _IOFBF, 1 << 24);
-				batch = 1;
-				pin_cpu();
-				done = run_batch(copy, got) == 0;
-				free(copy);
-				if (done) {
-					fclose(in);
-					memset(all, 0, all_len);
-					free(all);
-					fflush(stdout);
-					return 0;
-				}
-			}
-		}
 		setvbuf(stdout, NULL, _IOFBF, 1 << 24);
 		batch = 1;
 		pin_cpu();
+		/* Only runs (a benchmark): prepared first, then back to back; anything else goes line by line. */
+		in = got && run_batch(all, got) ? fmemopen(all, got, "r") : NULL;
+		if (!in) {
+			memset(all, 0, all_len);
+			free(all);
+			fflush(stdout);
+			return 0;
+		}
 	}
 	while (fgets(line, sizeof(line), in)) {
 		char *tok[10] = {};
