@@ -740,8 +740,10 @@ static __always_inline __s64 load_sum_fast(struct __sk_buff *skb, struct dp_scra
 		U64_AT(s->mac, 32 + o) = w;
 		sum += (w & 0xffffffff) + (w >> 32);
 	}
+	/* The word after the whole words: the last r bytes (the packet's last 8, shifted down), zeros
+	 * after them; all zeros when there are none. */
+	w = 0;
 	if (r) {
-		/* The last r bytes: the packet's last 8 bytes, shifted down, stored over the next word. */
 		__u8 *p;
 
 		o = len - 8;
@@ -752,20 +754,13 @@ static __always_inline __s64 load_sum_fast(struct __sk_buff *skb, struct dp_scra
 		if ((void *)(p + 8) > end)
 			return -1;
 		w = *(__u64 *)p >> (64 - 8 * r);
-		o = nw * 8;
-		barrier_var(o);
-		if (o > DP_FAST_LEN)
-			return -1;
-		U64_AT(s->mac, 32 + o) = w;
-		sum += (w & 0xffffffff) + (w >> 32);
-	} else {
-		o = nw * 8;
-		barrier_var(o);
-		if (o > DP_FAST_LEN)
-			return -1;
-		U64_AT(s->mac, 32 + o) = 0;
 	}
-	return sum;
+	o = nw * 8;
+	barrier_var(o);
+	if (o > DP_FAST_LEN)
+		return -1;
+	U64_AT(s->mac, 32 + o) = w;
+	return sum + (w & 0xffffffff) + (w >> 32);
 }
 
 /*
