@@ -18,6 +18,7 @@ import { DEFAULT_MAKE_PORT } from '../agent/plan.js';
 import { signApproval } from '../policy/update.js';
 import { AttestflowError } from '../errors.js';
 import { listPinDirs, sweepPinDirs } from '../dataplane/pins.js';
+import { processAlive } from '../process-alive.js';
 import { Cleanup } from './cleanup.js';
 import { createTopology, destroyTopology, listNetns, removeStale, type NetNode, type Topology } from './netns.js';
 import { summarizePcap, type WireSummary } from './pcap.js';
@@ -175,7 +176,7 @@ export class Demo {
     await sweepPinDirs(
       listPinDirs('af-demo-').filter((dir) => {
         const pid = Number(dir.split('/').pop()!.split('-')[2]);
-        return Number.isInteger(pid) && pid !== process.pid && spawnSync('kill', ['-0', String(pid)]).status !== 0;
+        return Number.isInteger(pid) && pid !== process.pid && !processAlive(pid);
       }),
     );
     this.dir = mkdtempSync(join(tmpdir(), `af-demo-${this.id}-`));
