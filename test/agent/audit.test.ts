@@ -4,7 +4,6 @@
  * accepts it. Daemons run in-process (real policy file, sim TEEs, MAKE over loopback TCP, no kernel
  * data plane); a curious third component asks for a secret it is not given.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,20 +12,11 @@ import { Daemon } from '../../src/agent/daemon.js';
 import { silentLogger } from '../../src/agent/log.js';
 import { SimWorld, type SimWorldSpec } from '../../src/agent/sim-world.js';
 import type { AuditEntry } from '../../src/release/audit.js';
-import { repoRoot } from '../util/env.js';
+import { runCli } from '../util/cli.js';
 import { ensureBuilt } from './support/build.js';
 import { Cluster, until, simComponents } from './support/cluster.js';
 
-const BIN = join(repoRoot, 'bin', 'attestflow.js');
-const run = (...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    const c = spawn(process.execPath, [BIN, ...args]);
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    c.on('exit', (status) => resolve({ status, stdout, stderr }));
-  });
+const run = runCli;
 
 const SPEC: SimWorldSpec = {
   workflow: 'audit-test',

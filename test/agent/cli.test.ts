@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,19 +6,11 @@ import type { AgentStatus } from '../../src/agent/agent.js';
 import { Metrics } from '../../src/agent/metrics.js';
 import { startStatusServer } from '../../src/agent/status-server.js';
 import { repoRoot } from '../util/env.js';
+import { runCli } from '../util/cli.js';
 import { ensureBuilt } from './support/build.js';
 
-const bin = join(repoRoot, 'bin', 'attestflow.js');
-// Asynchronous on purpose: the status test serves the endpoint from this very process.
-const run = (...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    const c = spawn(process.execPath, [bin, ...args]);
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    c.on('exit', (status) => resolve({ status, stdout, stderr }));
-  });
+// Asynchronous on purpose (runCli): the status test serves the endpoint from this very process.
+const run = runCli;
 
 describe('agent CLI commands', () => {
   beforeAll(() => ensureBuilt(), 120_000);

@@ -1,10 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../util/env.js';
+import { cliBin, runCli } from '../util/cli.js';
 import { corpus, vecPath, type CorpusEntry } from './corpus.js';
 
-const bin = join(repoRoot, 'bin', 'attestflow.js');
+const bin = cliBin;
 
 /** The CLI arguments that verify a corpus entry, built from its `files`, encoding and `now`. */
 function argsOf(e: CorpusEntry): string[] {
@@ -21,16 +20,7 @@ function argsOf(e: CorpusEntry): string[] {
   return a;
 }
 
-function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [bin, ...args]);
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const run = (args: string[]) => runCli(...args);
 
 describe('attestflow evidence verify over the whole corpus', () => {
   // Started up front, two at a time (the machine has two cores); each test awaits its own run.
